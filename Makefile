@@ -1,0 +1,32 @@
+# Every target sets up what it needs: `make test` on a fresh machine installs the
+# system packages (apt-get, when missing), creates .venv and runs the suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install system-deps test bench lint primes
+
+system-deps:
+	@scripts/system_deps.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@
+
+install: system-deps $(STAMP)
+
+test: install
+	$(PY) -m pytest -n auto -q
+
+bench: install
+	$(PY) scripts/bench_primitives.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+# Regenerates the committed pool of 1024-bit safe primes that tests use.
+primes: install
+	$(PY) scripts/gen_prime_pool.py --count 64 --bits 1024 --out tests/data/safe_primes_1024.txt

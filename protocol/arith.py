@@ -1,0 +1,214 @@
+"""Integer helpers over gmpy2: CRT, Jacobi symbols, square and fourth roots.
+
+Two paths to a modular power exist on purpose. A verifier knows only N and uses
+``pow_signed``. A prover that knows the factors uses ``CrtModulus``, which splits
+the work over p and q (or p^2 and q^2) with exponents reduced by the local group
+orders: about four times faster at 2048 bits. Both accept negative exponents,
+which CGGMP21 proofs produce whenever a response ``z = alpha + e*x`` is negative.
+
+Every result is a ``gmpy2.mpz``; inputs may be Python ints.
+"""
+
+from __future__ import annotations
+
+import gmpy2
+
+from protocol.errors import EncodingError, UsageError
+from protocol.params import MAX_MODULUS_BITS
+
+mpz = gmpy2.mpz
+
+
+def inverse(a: int, m: int) -> gmpy2.mpz:
+    """a^-1 mod m; raises EncodingError when a is not a unit (a peer sent a bad value)."""
+    try:
+        return gmpy2.invert(mpz(a), mpz(m))
+    except ZeroDivisionError:
+        raise EncodingError("value is not invertible modulo the modulus") from None
+
+
+def pow_signed(base: int, exp: int, mod: int) -> gmpy2.mpz:
+    """base^exp mod m for any sign of exp; a negative exp needs base to be a unit."""
+    if mod < 1:
+        raise UsageError("modulus must be positive")
+    base = mpz(base)
+    exp = mpz(exp)
+    if exp < 0:
+        base = inverse(base, mod)
+        exp = -exp
+    return gmpy2.powmod(base, exp, mod)
+
+
+def crt_combine(r_p: int, r_q: int, p: int, q: int, q_inv_p: int) -> gmpy2.mpz:
+    """The x in [0, pq) with x ≡ r_p (mod p), x ≡ r_q (mod q); q_inv_p = q^-1 mod p (Garner)."""
+    r_q = mpz(r_q) % q
+    return r_q + q * (((r_p - r_q) * q_inv_p) % p)
+
+
+def jacobi(a: int, n: int) -> int:
+    """The Jacobi symbol (a/n) for odd positive n."""
+    n = mpz(n)
+    if n < 1 or n % 2 == 0:
+        raise UsageError("Jacobi symbol needs an odd positive modulus")
+    return int(gmpy2.jacobi(mpz(a) % n, n))
+
+
+def is_perfect_square(n: int) -> bool:
+    n = mpz(n)
+    return n >= 0 and bool(gmpy2.is_square(n))
+
+
+def sqrt_mod_prime(a: int, p: int) -> gmpy2.mpz | None:
+    """The square root of a mod p (p ≡ 3 mod 4) that is itself a square, or None.
+
+    a^((p+1)/4) is a power of a, so when a is a square it is a square too; that is
+    what makes repeated roots (fourth roots) work without a search.
+    """
+    p = mpz(p)
+    if p % 4 != 3:
+        raise UsageError("sqrt_mod_prime needs p ≡ 3 (mod 4)")
+    a = mpz(a) % p
+    r = gmpy2.powmod(a, (p + 1) // 4, p)
+    return r if r * r % p == a else None
+
+
+class CrtModulus:
+    """N = p*q with its factors: fast powers mod N and N^2, roots for Blum N.
+
+    Holds p, q, n, n2, p2, q2, phi and the CRT constants. Secret: the repr
+    shows only the size of N.
+    """
+
+    __slots__ = (
+        "p",
+        "q",
+        "n",
+        "n2",
+        "p2",
+        "q2",
+        "phi",
+        "q_inv_p",
+        "q2_inv_p2",
+        "_blum",
+        "_n_inv_phi",
+    )
+
+    def __init__(self, p: int, q: int) -> None:
+        p, q = mpz(p), mpz(q)
+        if p == q or p < 3 or q < 3 or p % 2 == 0 or q % 2 == 0:
+            raise UsageError("CrtModulus needs two distinct odd primes")
+        self.p, self.q = p, q
+        self.n = p * q
+        self.n2 = self.n * self.n
+        self.p2, self.q2 = p * p, q * q
+        self.phi = (p - 1) * (q - 1)
+        self.q_inv_p = gmpy2.invert(q, p)
+        self.q2_inv_p2 = gmpy2.invert(self.q2, self.p2)
+        self._blum = p % 4 == 3 and q % 4 == 3
+        self._n_inv_phi = None
+
+    def __repr__(self) -> str:
+        return f"CrtModulus(<redacted>, bits={self.n.bit_length()})"
+
+    # A reduced exponent is only valid when the base is a unit modulo that prime;
+    # otherwise the power is computed plainly (it is 0 or a multiple of the prime).
+    @staticmethod
+    def _part(base: gmpy2.mpz, exp: gmpy2.mpz, prime: gmpy2.mpz, mod, order) -> gmpy2.mpz:
+        if base % prime == 0:
+            return gmpy2.powmod(base, exp, mod)
+        return gmpy2.powmod(base, exp % order, mod)
+
+    def _unsign(self, base: int, exp: int, mod: gmpy2.mpz) -> tuple[gmpy2.mpz, gmpy2.mpz]:
+        base, exp = mpz(base) % mod, mpz(exp)
+        if exp < 0:
+            return inverse(base, mod), -exp
+        return base, exp
+
+    def pow_n(self, base: int, exp: int) -> gmpy2.mpz:
+        """base^exp mod N via CRT; a negative exp needs base to be a unit."""
+        base, exp = self._unsign(base, exp, self.n)
+        p, q = self.p, self.q
+        r_p = self._part(base % p, exp, p, p, p - 1)
+        r_q = self._part(base % q, exp, q, q, q - 1)
+        return crt_combine(r_p, r_q, p, q, self.q_inv_p)
+
+    def pow_n2(self, base: int, exp: int) -> gmpy2.mpz:
+        """base^exp mod N^2 via CRT over p^2 and q^2 (orders p(p-1) and q(q-1))."""
+        base, exp = self._unsign(base, exp, self.n2)
+        p, q, p2, q2 = self.p, self.q, self.p2, self.q2
+        r_p = self._part(base % p2, exp, p, p2, p * (p - 1))
+        r_q = self._part(base % q2, exp, q, q2, q * (q - 1))
+        return crt_combine(r_p, r_q, p2, q2, self.q2_inv_p2)
+
+    def is_qr(self, a: int) -> bool:
+        """Whether a is a quadratic residue (and a unit) mod N."""
+        a = mpz(a)
+        return gmpy2.jacobi(a % self.p, self.p) == 1 and gmpy2.jacobi(a % self.q, self.q) == 1
+
+    def _require_blum(self) -> None:
+        if not self._blum:
+            raise UsageError("roots need a Blum modulus (p ≡ q ≡ 3 mod 4)")
+
+    def sqrt_mod_n(self, a: int) -> gmpy2.mpz | None:
+        """The square root of a mod N that is itself a square, or None if a is not a square."""
+        self._require_blum()
+        r_p = sqrt_mod_prime(a, self.p)
+        r_q = sqrt_mod_prime(a, self.q)
+        if r_p is None or r_q is None:
+            return None
+        return crt_combine(r_p, r_q, self.p, self.q, self.q_inv_p)
+
+    def fourth_root_mod_n(self, a: int) -> gmpy2.mpz | None:
+        """A fourth root of a mod N, or None if a is not a square.
+
+        For Blum N every square unit has exactly one square root that is a square,
+        so squares and fourth-power residues coincide (CGGMP21 Π^mod relies on it).
+        """
+        self._require_blum()
+        a = mpz(a)
+        roots = []
+        for prime in (self.p, self.q):
+            # Two square roots in one exponentiation: ((prime+1)/4)^2 reduced mod prime-1.
+            e = ((prime + 1) // 4) ** 2 % (prime - 1)
+            ap = a % prime
+            r = gmpy2.powmod(ap, e, prime) if ap else ap
+            if gmpy2.powmod(r, 4, prime) != ap:
+                return None
+            roots.append(r)
+        return crt_combine(roots[0], roots[1], self.p, self.q, self.q_inv_p)
+
+    def nth_root_mod_n(self, a: int) -> gmpy2.mpz:
+        """a^(N^-1 mod phi(N)) mod N: the unique N-th root of a unit a (Π^mod's z_i)."""
+        if self._n_inv_phi is None:
+            try:
+                self._n_inv_phi = gmpy2.invert(self.n, self.phi)
+            except ZeroDivisionError:
+                raise UsageError("gcd(N, phi(N)) != 1: no unique N-th roots") from None
+        return self.pow_n(a, self._n_inv_phi)
+
+
+# Product of every prime below 2^16: one gcd with it trial-divides a modulus.
+_SMALL_PRIMORIAL = gmpy2.primorial((1 << 16) - 1)
+
+
+def validate_modulus(n: int, min_bits: int, what: str = "modulus") -> gmpy2.mpz:
+    """Check a peer's RSA-type modulus cheaply; raise EncodingError naming the failure.
+
+    Rejects: not an integer, even, below ``min_bits`` or above MAX_MODULUS_BITS
+    (a bound on the work a peer can make us do), a perfect square (p = q), and any
+    prime factor below 2^16. Proofs (Π^mod, Π^fac) establish the rest.
+    """
+    if isinstance(n, bool) or not isinstance(n, int | type(mpz(0))):
+        raise EncodingError(f"{what}: not an integer")
+    n = mpz(n)
+    if n <= 0 or n % 2 == 0:
+        raise EncodingError(f"{what}: must be odd and positive")
+    if n.bit_length() < min_bits:
+        raise EncodingError(f"{what}: {n.bit_length()} bits, below the floor of {min_bits}")
+    if n.bit_length() > MAX_MODULUS_BITS:
+        raise EncodingError(f"{what}: more than {MAX_MODULUS_BITS} bits")
+    if gmpy2.is_square(n):
+        raise EncodingError(f"{what}: is a perfect square")
+    if gmpy2.gcd(_SMALL_PRIMORIAL % n, n) != 1:
+        raise EncodingError(f"{what}: has a prime factor below 2^16")
+    return n

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gmpy2
 
-from protocol.errors import InvalidProof
+from protocol.arith import pow_signed
+from protocol.errors import InvalidProof, UsageError
+from protocol.group import Point
+from protocol.pedersen import RingPedersenParams, RingPedersenSecret
 from protocol.rng import Rng, rand_interval, randbelow
 
 
@@ -36,3 +39,29 @@ def sample_signed(rng: Rng, bits: int, scale: int = 1) -> gmpy2.mpz:
     bound = (gmpy2.mpz(1) << bits) * scale
     return randbelow(rng, 2 * bound + 1) - bound
 
+
+
+def require_point(point: object, group, proof: str, name: str, *, allow_identity: bool) -> None:
+    """A point of the statement's group; the identity only where the paper allows it."""
+    if not isinstance(point, Point) or point.group is not group:
+        raise InvalidProof(proof, f"{name} is not a point of the statement's group")
+    if not allow_identity and point.is_identity():
+        raise InvalidProof(proof, f"{name} is the identity")
+
+
+def require_ring_pedersen(aux: RingPedersenParams, aux_secret: RingPedersenSecret | None,
+                          x: int, y: int, commitment: int, base: int, e: int,
+                          proof: str, check: str) -> None:
+    """s^x·t^y ≡ commitment·base^e (mod N̂).
+
+    ``aux_secret`` is the verifier's own trapdoor of ``aux`` (the verifier owns the
+    ring-Pedersen parameters in every proof that uses them); with it both sides
+    cost CRT powers instead of full ones.
+    """
+    if aux_secret is None:
+        lhs, power = aux.commit(x, y), pow_signed(base, e, aux.n)
+    elif aux_secret.params != aux:
+        raise UsageError(f"Π^{proof}: aux_secret does not belong to the statement's (N̂, s, t)")
+    else:
+        lhs, power = aux_secret.commit(x, y), aux_secret.crt.pow_n(base, e)
+    require_equal(lhs, commitment * power % aux.n, proof, check)

@@ -49,19 +49,24 @@ def require_point(point: object, group, proof: str, name: str, *, allow_identity
         raise InvalidProof(proof, f"{name} is the identity")
 
 
+def ring_pedersen_arithmetic(aux: RingPedersenParams, aux_secret: RingPedersenSecret | None,
+                             proof: str):
+    """The verifier's (commit, power) modulo N̂.
+
+    ``aux_secret`` is the verifier's own trapdoor of ``aux`` (the verifier owns the
+    ring-Pedersen parameters in every proof that uses them); with it both cost CRT
+    powers instead of full ones.
+    """
+    if aux_secret is None:
+        return aux.commit, lambda base, exp: pow_signed(base, exp, aux.n)
+    if aux_secret.params != aux:
+        raise UsageError(f"Π^{proof}: aux_secret does not belong to the statement's (N̂, s, t)")
+    return aux_secret.commit, aux_secret.crt.pow_n
+
+
 def require_ring_pedersen(aux: RingPedersenParams, aux_secret: RingPedersenSecret | None,
                           x: int, y: int, commitment: int, base: int, e: int,
                           proof: str, check: str) -> None:
-    """s^x·t^y ≡ commitment·base^e (mod N̂).
-
-    ``aux_secret`` is the verifier's own trapdoor of ``aux`` (the verifier owns the
-    ring-Pedersen parameters in every proof that uses them); with it both sides
-    cost CRT powers instead of full ones.
-    """
-    if aux_secret is None:
-        lhs, power = aux.commit(x, y), pow_signed(base, e, aux.n)
-    elif aux_secret.params != aux:
-        raise UsageError(f"Π^{proof}: aux_secret does not belong to the statement's (N̂, s, t)")
-    else:
-        lhs, power = aux_secret.commit(x, y), aux_secret.crt.pow_n(base, e)
-    require_equal(lhs, commitment * power % aux.n, proof, check)
+    """s^x·t^y ≡ commitment·base^e (mod N̂)."""
+    commit, power = ring_pedersen_arithmetic(aux, aux_secret, proof)
+    require_equal(commit(x, y), commitment * power(base, e) % aux.n, proof, check)

@@ -131,7 +131,7 @@ class PaillierSecretKey:
     def encrypt_with_nonce(self, m: int, rho: int) -> gmpy2.mpz:
         """Same ciphertext as the public key computes, with rho^N taken via CRT."""
         pub = self.public
-        return pub._plain(m) * self.crt.pow_n2(pub._nonce(rho), pub.n) % pub.n2
+        return pub._plain(m) * self.crt.pow_n_mod_n2(pub._nonce(rho)) % pub.n2
 
     def encrypt(self, m: int, rng: Rng) -> tuple[gmpy2.mpz, gmpy2.mpz]:
         rho = rand_unit(rng, self.n)

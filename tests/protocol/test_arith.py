@@ -222,3 +222,15 @@ def test_validate_modulus_rejects(bad):
     }[bad]
     with pytest.raises(EncodingError):
         validate_modulus(n, 2048 if bad != "bool" else 1)
+
+
+@settings(max_examples=60)
+@given(MODULI, st.integers(min_value=0, max_value=2**4200))
+def test_pow_n_mod_n2_matches_plain_power(crt, base):
+    assert crt.pow_n_mod_n2(base) == gmpy2.powmod(base, crt.n, crt.n2)
+
+
+@pytest.mark.parametrize("crt", [SMALL, BIG])
+def test_pow_n_mod_n2_on_non_units_matches_plain_power(crt):
+    for base in (0, crt.p, crt.q, 3 * crt.p, crt.n, crt.n2 - crt.q):
+        assert crt.pow_n_mod_n2(base) == gmpy2.powmod(base, crt.n, crt.n2)

@@ -27,8 +27,9 @@ class SecurityLevel:
     def __post_init__(self) -> None:
         from protocol.errors import UsageError
 
-        if self.repetitions < 80:
-            raise UsageError("Π^mod and Π^prm need at least 80 repetitions")
+        if not MIN_REPETITIONS <= self.repetitions <= MAX_REPETITIONS:
+            raise UsageError(
+                f"Π^mod and Π^prm need {MIN_REPETITIONS} to {MAX_REPETITIONS} repetitions")
         if self.modulus_bits < MIN_MODULUS_BITS:
             raise UsageError(f"moduli below {MIN_MODULUS_BITS} bits are not allowed")
         if not (0 < self.ell < self.ell_prime) or self.epsilon <= 0:
@@ -40,6 +41,10 @@ class SecurityLevel:
 
 
 MIN_MODULUS_BITS = 2048
+
+# Statistical soundness 2^-80 at least; the upper bound caps what a peer can make us check.
+MIN_REPETITIONS = 80
+MAX_REPETITIONS = 256
 
 DEFAULT_LEVEL = SecurityLevel()
 

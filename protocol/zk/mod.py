@@ -27,7 +27,13 @@ import gmpy2
 from protocol import wire
 from protocol.arith import CrtModulus, is_perfect_square, jacobi
 from protocol.errors import Bug, InvalidProof, UsageError
-from protocol.params import DEFAULT_LEVEL, MAX_MODULUS_BITS, SecurityLevel
+from protocol.params import (
+    DEFAULT_LEVEL,
+    MAX_MODULUS_BITS,
+    MAX_REPETITIONS,
+    MIN_REPETITIONS,
+    SecurityLevel,
+)
 from protocol.primes import is_probable_prime
 from protocol.rng import Rng, randbelow
 from protocol.transcript import Transcript
@@ -39,8 +45,6 @@ PROOF = "mod"
 _DOMAIN = "cggmp21/pi-mod/v1"
 
 # Codec bounds on the repeated fields; verify demands exactly level.repetitions.
-MIN_REPETITIONS = 80
-MAX_REPETITIONS = 256
 
 _ELEMENT = wire.Nat(MAX_MODULUS_BITS)
 

@@ -22,7 +22,13 @@ import gmpy2
 from protocol import wire
 from protocol.arith import CrtModulus
 from protocol.errors import InvalidProof, UsageError
-from protocol.params import DEFAULT_LEVEL, MAX_MODULUS_BITS, SecurityLevel
+from protocol.params import (
+    DEFAULT_LEVEL,
+    MAX_MODULUS_BITS,
+    MAX_REPETITIONS,
+    MIN_REPETITIONS,
+    SecurityLevel,
+)
 from protocol.pedersen import RingPedersenParams, RingPedersenSecret
 from protocol.rng import Rng, randbelow
 from protocol.transcript import Transcript
@@ -34,8 +40,6 @@ PROOF = "prm"
 _DOMAIN = "cggmp21/pi-prm/v1"
 
 # Codec bounds on the repeated fields; verify demands exactly level.repetitions.
-MIN_REPETITIONS = 80
-MAX_REPETITIONS = 256
 
 
 def _elements():

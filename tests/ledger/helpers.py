@@ -1,0 +1,76 @@
+"""Chains, identities and transactions for ledger tests."""
+
+from __future__ import annotations
+
+import hashlib
+
+from coincurve import PrivateKey
+
+from ledger.config import LedgerConfig, Validator
+from ledger.crypto import Ed25519Signer
+from ledger.txs import KeygenTx, SignatureTx, ValidatorSetTx
+from protocol.group import ED25519, SECP256K1, Group
+from protocol.keygen_certificate import certify
+from protocol.rng import SeededRng
+from protocol.wire import encode
+
+
+def signer(name: str) -> Ed25519Signer:
+    return Ed25519Signer(name, hashlib.sha256(b"test-identity:" + name.encode()).digest())
+
+
+def names(n: int) -> list[str]:
+    return [f"v{i}" for i in range(n)]
+
+
+def make_config(n: int, **overrides) -> LedgerConfig:
+    validators = tuple(Validator(name, signer(name).public_key) for name in names(n))
+    settings = {"chain_id": "test-chain", "validators": validators, "checkpoint_interval": 4,
+                "window": 16, "max_txs_per_block": 8, "base_timeout": 1.0}
+    settings.update(overrides)
+    return LedgerConfig(**settings)
+
+
+def keygen_tx(key_id: str, group: Group = SECP256K1, scheme: str = "ecdsa",
+              participants: tuple[int, ...] = (1, 2, 3), threshold: int = 1,
+              seed: int = 0) -> tuple[KeygenTx, int]:
+    """A keygen transaction with a valid certificate, and the key's secret (for signing)."""
+    rng = SeededRng(f"keygen:{key_id}:{seed}")
+    polynomials = {i: [group.random_scalar(rng) for _ in range(threshold + 1)] for i in participants}
+    secret = sum(p[0].value for p in polynomials.values()) % group.order
+    cert = certify(key_id, group, participants, threshold, polynomials, rng)
+    tx = KeygenTx(key_id, scheme, group.name, group.base_mul(secret).encode(), participants,
+                  threshold, encode(cert, group))
+    return tx, secret
+
+
+def ecdsa_tx(key_id: str, secret: int, n: int) -> SignatureTx:
+    """A signature transaction over the digest of ``n``, with a low-S ECDSA signature."""
+    key = PrivateKey(secret.to_bytes(32, "big"))
+    digest = hashlib.sha256(b"bridge-message:%d" % n).digest()
+    sig = key.sign_recoverable(digest, hasher=None)[:64]  # r || s, already low-S
+    return SignatureTx(key_id, key.public_key.format(), digest, sig, None)
+
+
+def bip340_tx(key_id: str, secret: int, n: int) -> SignatureTx:
+    key = PrivateKey(secret.to_bytes(32, "big"))
+    digest = hashlib.sha256(b"taproot-message:%d" % n).digest()
+    return SignatureTx(key_id, key.public_key.format(), digest, key.sign_schnorr(digest), bytes(32))
+
+
+def ed25519_tx(key_id: str, secret: int, n: int) -> SignatureTx:
+    """An Ed25519 signature by a raw scalar (as a threshold key has no seed): R = r·G,
+    S = r + H(R, A, M)·a, with r derived from the scalar and the message."""
+    message = b"ed-message:%d" % n
+    group = ED25519
+    a = group.scalar(secret)
+    public = group.base_mul(a).encode()
+    r = group.scalar(int.from_bytes(hashlib.sha512(b"nonce" + a.encode() + message).digest(), "little"))
+    big_r = group.base_mul(r).encode()
+    k = group.scalar(int.from_bytes(hashlib.sha512(big_r + public + message).digest(), "little"))
+    s = r + k * a
+    return SignatureTx(key_id, public, message, big_r + s.encode(), None)
+
+
+def validator_tx(add: tuple[str, ...] = (), remove: tuple[str, ...] = ()) -> ValidatorSetTx:
+    return ValidatorSetTx(tuple(Validator(name, signer(name).public_key) for name in add), remove)

@@ -1,0 +1,124 @@
+"""Ledger state: keys, duplicates, and the validator-set delay and refusal rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.block import make_block, tx_hash
+from ledger.config import ValidatorSet
+from ledger.mempool import Mempool
+from ledger.state import VALIDATOR_SET_DELAY, LedgerState
+from ledger.txs import InvalidTransaction
+from ledger.validate import check_block
+from protocol import wire
+from protocol.errors import InvalidProof
+from tests.ledger.helpers import ecdsa_tx, keygen_tx, make_config, validator_tx
+
+
+def _commit(state: LedgerState, config, txs) -> None:
+    block = make_block(state.height + 1, state.last_hash, state.last_timestamp_ms, "v0",
+                       [wire.encode(t) for t in txs])
+    state.apply(check_block(block, state, config, Mempool(), crypto_checked=False, now_ms=None))
+
+
+def _check(state: LedgerState, *txs) -> None:
+    checker = state.checker()
+    for tx in txs:
+        data = wire.encode(tx)
+        checker.check(tx, tx_hash(data), crypto_checked=False)
+
+
+@pytest.fixture
+def config():
+    return make_config(6)
+
+
+def test_keys_registered_and_signatures_need_them(config):
+    state = LedgerState(config)
+    keygen, secret = keygen_tx("k")
+    sig = ecdsa_tx("k", secret, 1)
+    with pytest.raises(InvalidTransaction, match="does not exist"):
+        _check(state, sig)
+    _check(state, keygen, sig)  # a key registered earlier in the same block counts
+    _commit(state, config, [keygen])
+    assert state.keys["k"].public_key == keygen.public_key and state.keys["k"].height == 1
+    _commit(state, config, [sig])
+    with pytest.raises(InvalidTransaction, match="already in the ledger"):
+        _check(state, sig)
+    with pytest.raises(InvalidTransaction, match="already exists"):
+        _check(state, keygen_tx("k", seed=4)[0])
+
+
+def test_invalid_transaction_never_enters_a_block(config):
+    state = LedgerState(config)
+    keygen, secret = keygen_tx("k")
+    _commit(state, config, [keygen])
+    bad = ecdsa_tx("k", secret, 1)
+    bad = type(bad)(bad.key_id, bad.public_key, bad.message, ecdsa_tx("k", secret, 2).signature, None)
+    with pytest.raises(InvalidProof, match="invalid transaction"):
+        _commit(state, config, [ecdsa_tx("k", secret, 3), bad])
+    assert state.height == 1
+
+
+def test_change_takes_effect_after_the_delay(config):
+    state = LedgerState(config)
+    _commit(state, config, [validator_tx(add=("v6",))])
+    committed_at = state.height
+    for h in range(committed_at + 1, committed_at + VALIDATOR_SET_DELAY):
+        assert "v6" not in state.validators_at(h), h
+    assert "v6" in state.validators_at(committed_at + VALIDATOR_SET_DELAY)
+    assert "v6" in state.latest() and "v6" not in state.current()
+    assert state.key_of("v6") is not None  # scheduled validators may already talk to us
+
+
+def test_refusals(config):
+    state = LedgerState(config)  # six validators
+    cases = {
+        "fewer than 4": validator_tx(remove=("v0", "v1", "v2")),
+        "half or more": validator_tx(add=("a", "b", "c"), remove=("v0", "v1", "v2")),
+        "not a validator": validator_tx(remove=("nobody",)),
+        "already a validator": validator_tx(add=("v1",)),
+    }
+    for reason, tx in cases.items():
+        with pytest.raises(InvalidTransaction, match=reason):
+            _check(state, tx)
+    _check(state, validator_tx(remove=("v0", "v1")))  # two of six: allowed
+
+
+def test_removals_in_one_block_add_up(config):
+    state = LedgerState(config)
+    with pytest.raises(InvalidTransaction, match="half or more"):
+        _check(state, validator_tx(add=("a", "b")), validator_tx(remove=("v0", "v1")),
+               validator_tx(remove=("v2",)))
+
+
+def test_pending_changes_are_seen_by_later_blocks(config):
+    state = LedgerState(config)
+    _commit(state, config, [validator_tx(remove=("v0",))])
+    with pytest.raises(InvalidTransaction, match="already in the ledger"):
+        _check(state, validator_tx(remove=("v0",)))
+    with pytest.raises(InvalidTransaction, match="not a validator"):
+        _check(state, validator_tx(add=("x",), remove=("v0",)))  # already scheduled for removal
+    _commit(state, config, [validator_tx(remove=("v1",))])
+    with pytest.raises(InvalidTransaction, match="fewer than"):
+        _check(state, validator_tx(remove=("v2",)))
+
+
+def test_same_key_for_two_validators_refused(config):
+    state = LedgerState(config)
+    tx = validator_tx(add=("new",))
+    clash = type(tx)((type(tx.add[0])("new", config.validators[0].public_key),), ())
+    with pytest.raises(InvalidTransaction, match="another validator"):
+        _check(state, clash)
+
+
+def test_quorum_sizes():
+    def vset(n):
+        return ValidatorSet(make_config(n).validators)
+
+    assert [(vset(n).f, vset(n).quorum) for n in (4, 5, 6, 7, 10)] == [
+        (1, 3), (1, 4), (1, 4), (2, 5), (3, 7)]
+    for n in range(4, 30):
+        s = vset(n)
+        assert 2 * s.quorum - n >= s.f + 1  # any two quorums share an honest validator
+        assert s.quorum <= n - s.f  # the honest ones alone form a quorum

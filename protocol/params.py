@@ -12,16 +12,19 @@ class SecurityLevel:
     ``ell`` bounds the plaintexts the range proofs speak about (the curve order),
     ``ell_prime`` the larger multiplicands of Π^aff-g, ``epsilon`` the slack that
     makes the range proofs zero-knowledge, ``repetitions`` the number of parallel
-    repetitions of Π^mod and Π^prm (soundness error 2^-repetitions), and
-    ``modulus_bits`` the size of every Paillier and ring-Pedersen modulus (2048 is
-    the floor; 3072 may be chosen).
+    repetitions of Π^mod and Π^prm, and ``modulus_bits`` the size of every
+    Paillier and ring-Pedersen modulus (2048 is the floor; 3072 may be chosen).
+
+    Each repetition has a one-bit challenge, so after Fiat–Shamir a cheater who
+    grinds the hash succeeds after about 2^repetitions attempts: 80 (the paper's
+    floor) is 80 bits of work, which is why this 128-bit level uses 128.
     """
 
     name: str = "cggmp21-128"
     ell: int = 256
     ell_prime: int = 1280
     epsilon: int = 512
-    repetitions: int = 80
+    repetitions: int = 128
     modulus_bits: int = 2048
 
     def __post_init__(self) -> None:
@@ -32,8 +35,15 @@ class SecurityLevel:
                 f"Π^mod and Π^prm need {MIN_REPETITIONS} to {MAX_REPETITIONS} repetitions")
         if self.modulus_bits < MIN_MODULUS_BITS:
             raise UsageError(f"moduli below {MIN_MODULUS_BITS} bits are not allowed")
-        if not (0 < self.ell < self.ell_prime) or self.epsilon <= 0:
-            raise UsageError("need 0 < ell < ell_prime and epsilon > 0")
+        # Both curves' orders are below 2^256, and the range proofs bound witnesses by 2^ℓ.
+        if not CURVE_ORDER_BITS <= self.ell < self.ell_prime:
+            raise UsageError(f"need {CURVE_ORDER_BITS} <= ell < ell_prime")
+        # α ← ±2^(ℓ+ε) must hide e·k with |e| ≤ 2^ℓ and |k| ≤ 2^ℓ, with 128 bits to spare.
+        if self.epsilon < self.ell + 128:
+            raise UsageError("epsilon must be at least ell + 128 for the proofs to hide witnesses")
+        # Π^fac shows factors above 2^ℓ only when N0 has at least 4ℓ + 2ε bits.
+        if self.modulus_bits < 4 * self.ell + 2 * self.epsilon:
+            raise UsageError("modulus_bits must be at least 4*ell + 2*epsilon (Π^fac)")
 
     def transcript_items(self) -> tuple:
         """The parameters as transcript values, so proofs made under one level never verify under another."""
@@ -41,8 +51,9 @@ class SecurityLevel:
 
 
 MIN_MODULUS_BITS = 2048
+CURVE_ORDER_BITS = 256
 
-# Statistical soundness 2^-80 at least; the upper bound caps what a peer can make us check.
+# The paper's floor is 80; the upper bound caps the work a peer can make us do.
 MIN_REPETITIONS = 80
 MAX_REPETITIONS = 256
 

@@ -37,6 +37,7 @@ from protocol.zk.common import (
     require_ring_pedersen,
     require_signed_range,
     require_unit,
+    require_witness_range,
     sample_signed,
 )
 
@@ -111,7 +112,19 @@ def _challenge(t: Transcript, pub: Public, level: SecurityLevel, first: tuple) -
 
 def prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
           level: SecurityLevel = DEFAULT_LEVEL) -> Proof:
-    """The non-interactive proof (Fiat–Shamir over a copy of ``t``)."""
+    """The non-interactive proof (Fiat–Shamir over a copy of ``t``).
+
+    The witness is checked first: out of range, the answers would leak it even
+    though the verifier rejects the proof.
+    """
+    require_witness_range(priv.x, level.ell, NAME, "x")
+    require_witness_range(priv.y, level.ell_prime, NAME, "y")
+    return _prove(t, pub, priv, rng, level)
+
+
+def _prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
+           level: SecurityLevel) -> Proof:
+    # Without witness checks: tests use it directly as a cheating prover.
     if priv.key1 is not None and priv.key1.public != pub.key1:
         raise UsageError("Π^aff-g: the secret key is not the statement's N1")
     n0, n0_sq, n1 = pub.key0.n, pub.key0.n2, pub.key1.n

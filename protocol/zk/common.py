@@ -21,6 +21,12 @@ def require_signed_range(value: int, bits: int, proof: str, name: str) -> None:
         raise InvalidProof(proof, f"{name} outside ±2^{bits}")
 
 
+def require_witness_range(value: int, bits: int, proof: str, name: str) -> None:
+    """A prover's own input check: a witness outside ±2^bits would leak through z = α + e·w."""
+    if not in_signed_range(value, bits):
+        raise UsageError(f"Π^{proof}: witness {name} outside ±2^{bits}")
+
+
 def require_unit(value: int, modulus: int, proof: str, name: str) -> None:
     """value ∈ Z_modulus^* (strictly between 0 and modulus, coprime to it)."""
     if not 0 < value < modulus or gmpy2.gcd(value, modulus) != 1:

@@ -165,6 +165,8 @@ def verify(
 
     ``aux_secret`` is the verifier's own trapdoor of ``pub.aux`` (the CRT fast path).
     """
+    if not isinstance(proof, Proof):
+        raise InvalidProof(PROOF, "not a Π^fac proof")
     _check_statement(pub, level)
     n_hat, n0 = pub.aux.n, pub.n0
     # Not in the figure: the checks below raise these to negative powers.

@@ -31,6 +31,7 @@ from protocol.zk.common import (
     require_ring_pedersen,
     require_signed_range,
     require_unit,
+    require_witness_range,
     sample_signed,
 )
 
@@ -95,7 +96,18 @@ def _challenge(t: Transcript, pub: Public, level: SecurityLevel,
 
 def prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
           level: SecurityLevel = DEFAULT_LEVEL) -> Proof:
-    """The non-interactive proof (Fiat–Shamir over a copy of ``t``)."""
+    """The non-interactive proof (Fiat–Shamir over a copy of ``t``).
+
+    The witness is checked first: out of range, the answers would leak it even
+    though the verifier rejects the proof.
+    """
+    require_witness_range(priv.x, level.ell, NAME, "x")
+    return _prove(t, pub, priv, rng, level)
+
+
+def _prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
+           level: SecurityLevel) -> Proof:
+    # Without witness checks: tests use it directly as a cheating prover.
     if priv.key is not None and priv.key.public != pub.key:
         raise UsageError("Π^log*: the secret key is not the statement's N0")
     n0, n_hat, aux = pub.key.n, pub.aux.n, pub.aux

@@ -153,6 +153,8 @@ def _check_modulus(n: gmpy2.mpz) -> None:
 def verify(
     t: Transcript, pub: Public, proof: Proof, level: SecurityLevel = DEFAULT_LEVEL
 ) -> None:
+    if not isinstance(proof, Proof):
+        raise InvalidProof(PROOF, "not a Π^mod proof")
     n = pub.n
     _check_modulus(n)
     m = level.repetitions

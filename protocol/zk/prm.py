@@ -135,6 +135,8 @@ def _check_statement(pub: Public) -> None:
 def verify(
     t: Transcript, pub: Public, proof: Proof, level: SecurityLevel = DEFAULT_LEVEL
 ) -> None:
+    if not isinstance(proof, Proof):
+        raise InvalidProof(PROOF, "not a Π^prm proof")
     _check_statement(pub)
     n, m = pub.n, level.repetitions
     if len(proof.A) != m or len(proof.z) != m:

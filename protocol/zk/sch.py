@@ -20,6 +20,7 @@ from protocol.group import Group, Point, Scalar
 from protocol.params import DEFAULT_LEVEL, SecurityLevel
 from protocol.rng import Rng
 from protocol.transcript import Transcript
+from protocol.zk.common import require_point
 
 NAME = "sch"
 _LABEL = "cggmp21/sch/v1"
@@ -110,13 +111,11 @@ def verify(t: Transcript, pub: Public, proof: Proof,
     group = pub.group
     if not isinstance(proof, Proof):
         raise InvalidProof(NAME, "not a Π^sch proof")
-    if not isinstance(proof.A, Point) or proof.A.group is not group:
-        raise InvalidProof(NAME, "A is not a point of the statement's group")
+    require_point(pub.X, group, NAME, "X", allow_identity=True)
+    # An honest A is α·G with α ≠ 0: the identity is refused before any arithmetic.
+    require_point(proof.A, group, NAME, "A", allow_identity=False)
     if not isinstance(proof.z, Scalar) or proof.z.group is not group:
         raise InvalidProof(NAME, "z is not a scalar of the statement's group")
-    # An honest A is α·G with α ≠ 0: the identity is refused before any arithmetic.
-    if proof.A.is_identity():
-        raise InvalidProof(NAME, "A is the identity")
     e = _challenge(t, pub, proof.A)
     if group.base_mul(proof.z) != proof.A + e * pub.X:
         raise InvalidProof(NAME, "z·G = A + e·X")

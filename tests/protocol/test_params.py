@@ -12,11 +12,22 @@ def test_default_level_is_cggmp21s():
 @pytest.mark.parametrize(
     "kwargs",
     [{"repetitions": 79}, {"repetitions": 257}, {"modulus_bits": 1024},
-     {"ell": 0}, {"ell": 1280}, {"epsilon": 0}],
+     {"ell": 0}, {"ell": 200}, {"ell": 1280}, {"epsilon": 0},
+     {"epsilon": 383},                      # below ell + 128: α would not hide e·k
+     {"epsilon": 1024}],                    # 4ℓ + 2ε > 2048 bits: Π^fac would say nothing
 )
 def test_weak_or_unusable_levels_are_refused(kwargs):
     with pytest.raises(UsageError):
         SecurityLevel(**kwargs)
+
+
+def test_the_default_resists_fiat_shamir_grinding():
+    # One-bit challenges: forging Π^mod or Π^prm costs about 2^repetitions hashes.
+    assert DEFAULT_LEVEL.repetitions >= 128
+
+
+def test_larger_slack_needs_larger_moduli():
+    assert SecurityLevel(epsilon=1024, modulus_bits=3072).epsilon == 1024
 
 
 def test_a_3072_bit_level_is_allowed_and_distinct():

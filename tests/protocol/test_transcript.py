@@ -100,7 +100,7 @@ def test_session_binding():
     assert base == challenge(b"s1", [1, 2, 3])
     assert base != challenge(b"s2", [1, 2, 3])
     assert base != challenge(b"s1", [1, 2])
-    other_level = type(DEFAULT_LEVEL)(repetitions=128)
+    other_level = type(DEFAULT_LEVEL)(repetitions=200)
     assert base != challenge(b"s1", [1, 2, 3], other_level)
 
 

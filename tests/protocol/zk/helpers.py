@@ -6,12 +6,15 @@ copy per alteration; ``assert_all_rejected`` runs a verifier over them. The fuzz
 strategies mutate a valid encoding at the byte level and at the field level, and
 ``decode_strictly`` states the codec's contract: any input either decodes to a
 message that re-encodes to the same bytes, or raises ``EncodingError``.
+``junk_for``, ``malformed_values`` and ``malformed_encodings`` read a message's
+field codecs and derive what each field must refuse.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
 
 import gmpy2
 import msgpack
@@ -19,7 +22,7 @@ from hypothesis import strategies as st
 
 from protocol import wire
 from protocol.errors import EncodingError, InvalidProof
-from protocol.group import Point, Scalar, group_by_suite_id
+from protocol.group import ED25519, SECP256K1, Point, Scalar, group_by_suite_id
 
 _MPZ = type(gmpy2.mpz(0))
 
@@ -115,6 +118,13 @@ def tampered_variants(obj: object, *, seq_limit: int | None = None) -> Iterator[
             yield f.name + label, dataclasses.replace(obj, **{f.name: altered})
 
 
+def replace_at(obj: object, name: str, index: int, value: object) -> object:
+    """A copy of ``obj`` whose sequence field ``name`` holds ``value`` at ``index``."""
+    items = list(getattr(obj, name))
+    items[index] = value
+    return dataclasses.replace(obj, **{name: tuple(items)})
+
+
 def assert_all_rejected(verify: Callable[[object], None], obj: object, *,
                         seq_limit: int | None = None) -> int:
     """Every tampered variant must raise InvalidProof (any other outcome is listed); returns the count."""
@@ -188,3 +198,104 @@ def hostile_inputs(valid: bytes) -> st.SearchStrategy[object]:
         mutated_encodings(valid), st.binary(max_size=256), st.just(b""),
         st.none(), st.integers(), st.text(max_size=8),
     )
+
+
+# -- codec-aware malformations -------------------------------------------------------
+# A proof's class lists its fields' codecs (``__wire_codecs__``); from them follow the
+# values each field must refuse, so the same fuzzing reaches every proof.
+
+_INT64 = st.integers(min_value=-(2**63), max_value=2**64 - 1)
+_OTHER_KINDS = st.one_of(st.none(), _INT64, st.floats(allow_nan=False), st.text(max_size=8),
+                         st.lists(_INT64, max_size=3))
+
+
+@cache
+def junk_for(codec: wire.Codec) -> st.SearchStrategy[object]:
+    """Raw values ``codec`` must refuse: other msgpack kinds, or bytes it cannot take."""
+    if isinstance(codec, wire.Bool):
+        return st.one_of(_OTHER_KINDS, st.binary(max_size=8))
+    if isinstance(codec, wire.Nat):  # a leading zero
+        bad = st.binary(min_size=1, max_size=8).map(lambda b: b"\x00" + b)
+    elif isinstance(codec, wire.Int):  # a sign byte, then a leading zero
+        bad = st.tuples(st.sampled_from([b"\x00", b"\x01"]), st.binary(max_size=8)).map(
+            lambda p: p[0] + b"\x00" + p[1])
+    else:  # points and scalars: too short for any group; sequences: not an array
+        bad = st.binary(max_size=8)
+    return st.one_of(_OTHER_KINDS, st.booleans(), bad)
+
+
+def _big_endian(n: int) -> bytes:
+    return n.to_bytes((n.bit_length() + 7) // 8, "big")
+
+
+def _integer_malformations(codec: wire.Codec, raw: bytes) -> Iterator[tuple[str, object]]:
+    if isinstance(codec, wire.Nat):
+        yield "over-bound", _big_endian(1 << codec.max_bits)
+        yield "over-length", b"\x01" * ((codec.max_bits + 7) // 8 + 1)
+        yield "leading-zero", b"\x00" + raw
+        return
+    bits = codec.magnitude.max_bits
+    for sign in (b"\x00", b"\x01"):
+        yield f"over-bound-{sign[0]}", sign + _big_endian(1 << bits)
+        yield f"over-length-{sign[0]}", sign + b"\x01" * ((bits + 7) // 8 + 1)
+    yield "leading-zero", raw[:1] + b"\x00" + raw[1:]
+    yield "negative-zero", b"\x01"
+    yield "bad-sign-byte", b"\x02" + (raw[1:] or b"\x01")
+    yield "no-sign-byte", b""
+
+
+def malformed_values(codec: wire.Codec, raw: object, group=None) -> Iterator[tuple[str, object]]:
+    """(label, raw value) pairs ``codec`` must refuse where it holds ``raw``, a valid value."""
+    if isinstance(codec, wire.Nat | wire.Int):
+        yield from _integer_malformations(codec, raw)
+    elif isinstance(codec, wire.Bool):
+        yield from (("int-1", 1), ("int-0", 0), ("bytes", b"\x01"), ("nil", None))
+    elif isinstance(codec, wire.PointField | wire.ScalarField):
+        yield from (("empty", b""), ("short", raw[:-1]), ("long", raw + b"\x00"),
+                    ("all-ff", b"\xff" * len(raw)))
+        if isinstance(codec, wire.PointField):
+            yield "identity", group.identity.encode()
+        else:
+            yield "order", group.order.to_bytes(len(raw), group.scalar_byteorder)
+    elif isinstance(codec, wire.Seq):
+        items = list(raw)
+        too_many = codec.max_len + 1
+        yield f"{too_many}-items", (items * (too_many // len(items) + 1))[:too_many]
+        if codec.min_len:
+            yield f"{codec.min_len - 1}-items", items[:codec.min_len - 1]
+        for i in sorted({0, len(items) // 2, len(items) - 1}):
+            for label, bad in malformed_values(codec.item, items[i], group):
+                yield f"[{i}]{label}", [*items[:i], bad, *items[i + 1:]]
+    else:
+        raise TypeError(f"no malformations known for {type(codec).__name__}")
+
+
+def malformed_encodings(cls: type, valid: bytes, *,
+                        other_type_ids: Iterable[int]) -> Iterator[tuple[str, bytes]]:
+    """(label, bytes) that decoding as ``cls`` must refuse: a bad header, arity or field."""
+    valid_body = msgpack.unpackb(valid, raw=False, use_list=True)
+
+    def edited(edit) -> bytes:  # edits build new lists and leave valid_body alone
+        return msgpack.packb(edit(valid_body), use_bin_type=True)
+
+    def put(index: int, value: object):
+        return lambda body: [*body[:index], value, *body[index + 1:]]
+
+    suite = valid_body[2]
+    group = group_by_suite_id(suite) if suite else None
+    other_suites = [g.suite_id for g in (SECP256K1, ED25519) if g is not group] + [99] if group else [1]
+    yield from ((f"type-id-{t:#06x}", edited(put(1, t))) for t in (*other_type_ids, 0x01FF))
+    yield from (
+        ("extra-field", edited(lambda body: [*body, b""])),
+        ("missing-field", edited(lambda body: body[:-1])),
+        ("header-only", edited(lambda body: body[:3])),
+        ("nested", edited(lambda body: [body])),
+        ("not-an-array", msgpack.packb({"v": 1})),
+        ("other-version", edited(put(0, 2))),
+        ("version-as-bool", edited(put(0, True))),
+        ("suite-as-bool", edited(put(2, True))),
+        *((f"suite-{s}", edited(put(2, s))) for s in other_suites),
+    )
+    for i, (name, codec) in enumerate(cls.__wire_codecs__):
+        for label, bad in malformed_values(codec, valid_body[3 + i], group):
+            yield f"{name}:{label}", edited(put(3 + i, bad))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import gmpy2
 
-from protocol.arith import CrtModulus, inverse, pow_signed, validate_modulus
+from protocol.arith import CrtModulus, FixedBase, inverse, pow_signed, validate_modulus
 from protocol.errors import EncodingError, UsageError
 from protocol.params import MIN_MODULUS_BITS
 from protocol.rng import Rng, rand_unit, randbelow
@@ -22,52 +22,8 @@ from protocol.rng import Rng, rand_unit, randbelow
 mpz = gmpy2.mpz
 
 # 4-bit windows: 15 entries a row, ~2.9 MB per base for 2800-bit exponents at N = 2048.
-_WINDOW_BITS = 4
-_WINDOW_MASK = (1 << _WINDOW_BITS) - 1
 # Commits served by powmod before a table is built (the build costs ~4 commits).
 _TABLE_AFTER = 4
-
-
-class _FixedBase:
-    """Rows base^(d * 16^i) for d in 1..15, grown on demand; replaced, never mutated.
-
-    Growth builds new rows locally and publishes a new tuple in one assignment, so
-    concurrent readers always see a consistent table.
-    """
-
-    __slots__ = ("base", "n", "rows")
-
-    def __init__(self, base: gmpy2.mpz, n: gmpy2.mpz) -> None:
-        self.base, self.n = base, n
-        self.rows: tuple[tuple[gmpy2.mpz, ...], ...] = ()
-
-    def _grow(self, count: int) -> tuple[tuple[gmpy2.mpz, ...], ...]:
-        rows, n = self.rows, self.n
-        if len(rows) >= count:
-            return rows
-        new = list(rows)
-        # Row i holds x^1..x^15 for x = base^(16^i); the next x is x^15 * x.
-        x = new[-1][-1] * new[-1][0] % n if new else self.base
-        while len(new) < count:
-            row = [x]
-            for _ in range(_WINDOW_MASK - 1):
-                row.append(row[-1] * x % n)
-            new.append(tuple(row))
-            x = row[-1] * x % n
-        self.rows = rows = tuple(new)
-        return rows
-
-    def pow(self, exp: gmpy2.mpz) -> gmpy2.mpz:
-        """base^exp mod N for exp >= 0."""
-        rows = self._grow((exp.bit_length() + _WINDOW_BITS - 1) // _WINDOW_BITS)
-        n, acc, i = self.n, mpz(1), 0
-        while exp:
-            d = int(exp & _WINDOW_MASK)
-            if d:
-                acc = acc * rows[i][d - 1] % n
-            exp >>= _WINDOW_BITS
-            i += 1
-        return acc
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +72,7 @@ class RingPedersenParams:
             cache[0] += 1
             if cache[0] <= _TABLE_AFTER:
                 return self._powmod_commit(x, y)
-            cache[1], cache[2] = _FixedBase(self.s, self.n), _FixedBase(self.t, self.n)
+            cache[1], cache[2] = FixedBase(self.s, self.n), FixedBase(self.t, self.n)
         a = cache[1].pow(abs(x))
         b = cache[2].pow(abs(y))
         # One inversion of the product instead of a table for s^-1 and t^-1.

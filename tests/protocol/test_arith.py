@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from protocol.arith import (
     MAX_MODULUS_BITS,
     CrtModulus,
+    FixedBase,
     crt_combine,
     inverse,
     is_perfect_square,
@@ -234,3 +235,10 @@ def test_pow_n_mod_n2_matches_plain_power(crt, base):
 def test_pow_n_mod_n2_on_non_units_matches_plain_power(crt):
     for base in (0, crt.p, crt.q, 3 * crt.p, crt.n, crt.n2 - crt.q):
         assert crt.pow_n_mod_n2(base) == gmpy2.powmod(base, crt.n, crt.n2)
+
+
+def test_fixed_base_matches_powmod_while_its_table_grows():
+    table = FixedBase(BIG.n - 5, BIG.n)
+    # Small exponents first, then larger ones, so the table is extended in place.
+    for exp in (0, 1, 15, 16, 2**64 + 3, 2**2047 + 12345, BIG.n - 1, 2**4000 + 1, 7):
+        assert table.pow(gmpy2.mpz(exp)) == gmpy2.powmod(BIG.n - 5, exp, BIG.n)

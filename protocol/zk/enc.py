@@ -17,25 +17,19 @@ from dataclasses import dataclass
 import gmpy2
 
 from protocol import wire
-from protocol.arith import pow_signed
 from protocol.errors import InvalidProof, UsageError
 from protocol.group import Group
 from protocol.paillier import PaillierPublicKey, PaillierSecretKey
 from protocol.params import DEFAULT_LEVEL, MAX_MODULUS_BITS, SecurityLevel
 from protocol.pedersen import RingPedersenParams, RingPedersenSecret
-from protocol.rng import Rng, rand_unit
+from protocol.rng import Rng
 from protocol.transcript import Transcript
-from protocol.zk.common import (
-    require_equal,
-    require_ring_pedersen,
-    require_signed_range,
-    require_unit,
-    require_witness_range,
-    sample_signed,
-)
+from protocol.zk import encrange
+from protocol.zk.common import require_witness_range
 
 NAME = "enc"
 _LABEL = "cggmp21/enc/v1"
+_NAMES = encrange.Names(proof=NAME, ciphertext="K", commitment="C")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,20 +101,10 @@ def _prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
     # Without witness checks: tests use it directly as a cheating prover.
     if priv.key is not None and priv.key.public != pub.key:
         raise UsageError("Π^enc: the secret key is not the statement's N0")
-    n0, n_hat, aux = pub.key.n, pub.aux.n, pub.aux
-    alpha = sample_signed(rng, level.ell + level.epsilon)
-    mu = sample_signed(rng, level.ell, n_hat)
-    r = rand_unit(rng, n0)
-    gamma = sample_signed(rng, level.ell + level.epsilon, n_hat)
-
-    S = aux.commit(priv.k, mu)
-    A = (priv.key or pub.key).encrypt_with_nonce(alpha, r)
-    C = aux.commit(alpha, gamma)
+    nonces, S, A, C = encrange.commit(pub.key, priv.key, pub.aux, priv.k, level, rng)
     e = _challenge(t, pub, level, S, A, C)
-
-    rho_e = (priv.key.crt.pow_n(priv.rho, e) if priv.key is not None
-             else pow_signed(priv.rho, e, n0))
-    return Proof(S=S, A=A, C=C, z1=alpha + e * priv.k, z2=r * rho_e % n0, z3=gamma + e * mu)
+    z1, z2, z3 = encrange.respond(nonces, priv.k, priv.rho, e, pub.key, priv.key)
+    return Proof(S=S, A=A, C=C, z1=z1, z2=z2, z3=z3)
 
 
 def verify(t: Transcript, pub: Public, proof: Proof, level: SecurityLevel = DEFAULT_LEVEL,
@@ -132,22 +116,8 @@ def verify(t: Transcript, pub: Public, proof: Proof, level: SecurityLevel = DEFA
     """
     if not isinstance(proof, Proof):
         raise InvalidProof(NAME, "not a Π^enc proof")
-    n0, n0_sq, n_hat = pub.key.n, pub.key.n2, pub.aux.n
-
-    # Every value is checked before it enters a power: non-units would let a cheating
-    # prover make both sides zero-divisors, and inverses are taken for e < 0.
-    require_unit(pub.K, n0_sq, NAME, "K")
-    require_unit(proof.A, n0_sq, NAME, "A")
-    require_unit(proof.z2, n0, NAME, "z2")
-    require_unit(proof.S, n_hat, NAME, "S")
-    require_unit(proof.C, n_hat, NAME, "C")
-    require_signed_range(proof.z1, level.ell + level.epsilon, NAME, "z1")
-
+    encrange.check_inputs(_NAMES, pub.key, pub.aux, pub.K, proof.S, proof.A, proof.C,
+                          proof.z1, proof.z2, level)
     e = _challenge(t, pub, level, proof.S, proof.A, proof.C)
-
-    lhs = pub.key.encrypt_with_nonce(proof.z1, proof.z2)
-    rhs = proof.A * pow_signed(pub.K, e, n0_sq) % n0_sq
-    require_equal(lhs, rhs, NAME, "(1+N0)^z1·z2^N0 = A·K^e mod N0²")
-
-    require_ring_pedersen(pub.aux, aux_secret, proof.z1, proof.z3, proof.C, proof.S, e,
-                          NAME, "s^z1·t^z3 = C·S^e mod N̂")
+    encrange.check_equations(_NAMES, pub.key, pub.aux, aux_secret, pub.K, proof.S, proof.A,
+                             proof.C, proof.z1, proof.z2, proof.z3, e)

@@ -17,26 +17,22 @@ from dataclasses import dataclass
 import gmpy2
 
 from protocol import wire
-from protocol.arith import pow_signed
 from protocol.errors import InvalidProof, UsageError
 from protocol.group import Group, Point
 from protocol.paillier import PaillierPublicKey, PaillierSecretKey
 from protocol.params import DEFAULT_LEVEL, MAX_MODULUS_BITS, SecurityLevel
 from protocol.pedersen import RingPedersenParams, RingPedersenSecret
-from protocol.rng import Rng, rand_unit
+from protocol.rng import Rng
 from protocol.transcript import Transcript
+from protocol.zk import encrange
 from protocol.zk.common import (
-    require_equal,
     require_point,
-    require_ring_pedersen,
-    require_signed_range,
-    require_unit,
     require_witness_range,
-    sample_signed,
 )
 
 NAME = "logstar"
 _LABEL = "cggmp21/logstar/v1"
+_NAMES = encrange.Names(proof=NAME, ciphertext="C", commitment="D")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,22 +106,11 @@ def _prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
     # Without witness checks: tests use it directly as a cheating prover.
     if priv.key is not None and priv.key.public != pub.key:
         raise UsageError("Π^log*: the secret key is not the statement's N0")
-    n0, n_hat, aux = pub.key.n, pub.aux.n, pub.aux
-    alpha = sample_signed(rng, level.ell + level.epsilon)
-    mu = sample_signed(rng, level.ell, n_hat)
-    r = rand_unit(rng, n0)
-    gamma = sample_signed(rng, level.ell + level.epsilon, n_hat)
-
-    S = aux.commit(priv.x, mu)
-    A = (priv.key or pub.key).encrypt_with_nonce(alpha, r)
-    Y = alpha * pub.g
-    D = aux.commit(alpha, gamma)
+    nonces, S, A, D = encrange.commit(pub.key, priv.key, pub.aux, priv.x, level, rng)
+    Y = nonces.alpha * pub.g      # the group commitment, on the same α as A and D
     e = _challenge(t, pub, level, S, A, Y, D)
-
-    rho_e = (priv.key.crt.pow_n(priv.rho, e) if priv.key is not None
-             else pow_signed(priv.rho, e, n0))
-    return Proof(S=S, A=A, Y=Y, D=D, z1=alpha + e * priv.x, z2=r * rho_e % n0,
-                 z3=gamma + e * mu)
+    z1, z2, z3 = encrange.respond(nonces, priv.x, priv.rho, e, pub.key, priv.key)
+    return Proof(S=S, A=A, Y=Y, D=D, z1=z1, z2=z2, z3=z3)
 
 
 def verify(t: Transcript, pub: Public, proof: Proof, level: SecurityLevel = DEFAULT_LEVEL,
@@ -137,27 +122,15 @@ def verify(t: Transcript, pub: Public, proof: Proof, level: SecurityLevel = DEFA
     if not isinstance(proof, Proof):
         raise InvalidProof(NAME, "not a Π^log* proof")
     group = pub.group
-    n0, n0_sq, n_hat = pub.key.n, pub.key.n2, pub.aux.n
-
     # A base of the identity would make the group equation say nothing about x.
     require_point(pub.g, group, NAME, "g", allow_identity=False)
     require_point(pub.X, group, NAME, "X", allow_identity=True)
     require_point(proof.Y, group, NAME, "Y", allow_identity=False)
-    require_unit(pub.C, n0_sq, NAME, "C")
-    require_unit(proof.A, n0_sq, NAME, "A")
-    require_unit(proof.z2, n0, NAME, "z2")
-    require_unit(proof.S, n_hat, NAME, "S")
-    require_unit(proof.D, n_hat, NAME, "D")
-    require_signed_range(proof.z1, level.ell + level.epsilon, NAME, "z1")
-
+    encrange.check_inputs(_NAMES, pub.key, pub.aux, pub.C, proof.S, proof.A, proof.D,
+                          proof.z1, proof.z2, level)
     e = _challenge(t, pub, level, proof.S, proof.A, proof.Y, proof.D)
-
-    lhs = pub.key.encrypt_with_nonce(proof.z1, proof.z2)
-    rhs = proof.A * pow_signed(pub.C, e, n0_sq) % n0_sq
-    require_equal(lhs, rhs, NAME, "(1+N0)^z1·z2^N0 = A·C^e mod N0²")
-
+    # The group equation first: it costs microseconds, the others milliseconds.
     if proof.z1 * pub.g != proof.Y + e * pub.X:
         raise InvalidProof(NAME, "z1·g = Y + e·X")
-
-    require_ring_pedersen(pub.aux, aux_secret, proof.z1, proof.z3, proof.D, proof.S, e,
-                          NAME, "s^z1·t^z3 = D·S^e mod N̂")
+    encrange.check_equations(_NAMES, pub.key, pub.aux, aux_secret, pub.C, proof.S, proof.A,
+                             proof.D, proof.z1, proof.z2, proof.z3, e)

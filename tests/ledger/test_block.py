@@ -33,7 +33,7 @@ def _reference_root(txs: list[bytes]) -> bytes:
     return hashlib.sha256(b"\x01" + _reference_root(txs[:k]) + _reference_root(txs[k:])).digest()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(st.binary(max_size=40), max_size=40))
 def test_merkle_root_is_rfc6962(txs):
     assert merkle_root([tx_hash(t) for t in txs]) == _reference_root(txs)

@@ -41,13 +41,13 @@ def test_lossy_network(n, seed):
     _run(n, seed, LOSSY)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_any_seed_four_replicas(seed):
     _run(4, seed, LOSSY, tx_count=24)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_any_seed_seven_replicas(seed):
     _run(7, seed, LOSSY, tx_count=24)

@@ -49,7 +49,7 @@ bodies = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(bodies)
 def test_messages_round_trip(body):
     data = wire.encode(body)
@@ -57,7 +57,7 @@ def test_messages_round_trip(body):
     assert peek_type_id(data) == type(body).__wire_type_id__
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(body=bodies, chain=names)
 def test_signature_binds_chain_and_content(body, chain):
     me = signer("v1")

@@ -230,7 +230,7 @@ def test_forged_new_view(sim):
     assert r.view == view - 1
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(position=st.integers(0, 10**6), bit=st.integers(0, 7))
 def test_a_flipped_bit_blames_only_the_sender(position, bit):
     sim = _SHARED_SIM()
@@ -280,7 +280,7 @@ _any_body = st.one_of(
 )
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(body=_any_body)
 def test_arbitrary_signed_messages_never_break_a_replica(body):
     """Well-signed nonsense from a validator is handled: no exception, blame only for it."""

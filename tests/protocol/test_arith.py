@@ -41,7 +41,7 @@ def _base(m: CrtModulus, raw: int, kind: int) -> int:
     return m.p2 * (raw % m.q + 1) % m.n2
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(MODULI, st.integers(min_value=0, max_value=2**4200), EXPONENTS, st.integers(0, 2))
 def test_crt_pow_equals_plain_powmod(m, raw, exp, kind):
     base = _base(m, raw, kind)
@@ -142,7 +142,7 @@ def test_sqrt_mod_prime_needs_p_3_mod_4():
         sqrt_mod_prime(4, 13)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(MODULI, st.integers(min_value=2, max_value=2**2100))
 def test_square_and_fourth_roots_of_residues(m, raw):
     x = raw % m.n
@@ -175,7 +175,7 @@ def test_roots_need_a_blum_modulus():
         m.fourth_root_mod_n(16)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(MODULI, st.integers(min_value=2, max_value=2**2100))
 def test_nth_root_mod_n(m, raw):
     a = raw % m.n

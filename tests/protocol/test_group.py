@@ -24,7 +24,7 @@ from protocol.rng import SeededRng
 
 GROUPS = [SECP256K1, ED25519]
 each_group = pytest.mark.parametrize("group", GROUPS, ids=lambda g: g.name)
-prop = settings(max_examples=25, deadline=None)
+prop = settings(max_examples=25)
 
 
 def ints(group: Group) -> st.SearchStrategy[int]:

@@ -65,7 +65,7 @@ def test_negative_messages_decrypt_signed(m):
     assert SK.decrypt_signed(c) == m
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=15)
 @given(MESSAGES, st.integers(min_value=1, max_value=2**2048))
 def test_secret_key_encryption_equals_public_and_crt_decrypt_equals_textbook(m, raw_rho):
     rho = raw_rho % N
@@ -77,7 +77,7 @@ def test_secret_key_encryption_equals_public_and_crt_decrypt_equals_textbook(m, 
     assert SK.decrypt(c) == _textbook_decrypt(SK, int(c)) == m % N
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(MESSAGES, MESSAGES, st.integers(min_value=-(2**300), max_value=2**300))
 def test_homomorphic_add_and_scalar_mul(m1, m2, k):
     rng = SeededRng(f"{m1}/{m2}/{k}")

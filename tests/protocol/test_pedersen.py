@@ -37,7 +37,7 @@ def test_shares_modulus_with_paillier_key_of_same_index():
     assert ring_pedersen(1).params.n != PARAMS.n
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(XS, YS)
 def test_commit_via_crt_equals_public_commit(x, y):
     assert SECRET.commit(x, y) == PARAMS.commit(x, y) == _reference(PARAMS, x, y)

@@ -27,7 +27,7 @@ from tests.protocol.zk.helpers import (
     malformed_encodings,
 )
 
-_SLOW_OK = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+_SLOW_OK = {"suppress_health_check": [HealthCheck.too_slow]}
 
 
 def assert_refused(case, data) -> None:

@@ -1,6 +1,8 @@
-"""Checks and samplers shared by the proofs, so every proof states a range the same way."""
+"""Checks, samplers and witnesses shared by the proofs, so every proof states them the same way."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import gmpy2
 
@@ -9,6 +11,17 @@ from protocol.errors import InvalidProof, UsageError
 from protocol.group import Point
 from protocol.pedersen import RingPedersenParams, RingPedersenSecret
 from protocol.rng import Rng, rand_interval, randbelow
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Factorization:
+    """The witness of Π^mod and Π^fac: the prime factors p, q of the prover's modulus."""
+
+    p: gmpy2.mpz
+    q: gmpy2.mpz
+
+    def __repr__(self) -> str:
+        return "Factorization(<redacted>)"
 
 
 def in_signed_range(value: int, bits: int) -> bool:

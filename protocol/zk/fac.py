@@ -37,6 +37,7 @@ from protocol.pedersen import RingPedersenParams, RingPedersenSecret
 from protocol.rng import Rng, randbelow
 from protocol.transcript import Transcript
 from protocol.zk.common import (
+    Factorization,
     require_equal,
     require_ring_pedersen,
     require_unit,
@@ -68,15 +69,8 @@ class Public:
             raise UsageError("Π^fac: aux must be ring-Pedersen parameters")
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Private:
-    """The witness: the factors p, q of N0."""
-
-    p: gmpy2.mpz
-    q: gmpy2.mpz
-
-    def __repr__(self) -> str:
-        return "fac.Private(<redacted>)"
+# The witness: the factors p, q of N0.
+Private = Factorization
 
 
 @wire.message(0x0107)

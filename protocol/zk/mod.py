@@ -37,7 +37,7 @@ from protocol.params import (
 from protocol.primes import is_probable_prime
 from protocol.rng import Rng, randbelow
 from protocol.transcript import Transcript
-from protocol.zk.common import require_unit
+from protocol.zk.common import Factorization, require_unit
 
 mpz = gmpy2.mpz
 
@@ -67,15 +67,8 @@ class Public:
         object.__setattr__(self, "n", mpz(self.n))
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Private:
-    """The witness: the factors p, q of N."""
-
-    p: gmpy2.mpz
-    q: gmpy2.mpz
-
-    def __repr__(self) -> str:
-        return "mod.Private(<redacted>)"
+# The witness: the factors p, q of N.
+Private = Factorization
 
 
 @wire.message(0x0105)

@@ -13,7 +13,7 @@ give back the input byte for byte, so every value has exactly one encoding and n
 non-minimal msgpack form slips through. Every failure is an ``EncodingError``.
 
 Type ids: 0x01xx zero-knowledge proofs, 0x02xx CGGMP21, 0x03xx FROST,
-0x04xx ledger, 0x05xx daemon and storage records.
+0x04xx ledger, 0x05xx daemon and storage records, 0x06xx the session channel.
 """
 
 from __future__ import annotations
@@ -347,6 +347,28 @@ def decode(data: bytes, expected: type[T], group: Group | None = None,
     if canonical != data:
         raise EncodingError(f"{expected.__name__}: non-canonical encoding")
     return msg
+
+
+def decode_one_of(data: bytes, choices: tuple[type, ...], group: Group | None = None,
+                  *, max_size: int = MAX_MESSAGE_BYTES) -> Any:
+    """Decode bytes that must hold a message of one of ``choices``, chosen by its type id."""
+    by_id = {cls.__wire_type_id__: cls for cls in choices}
+    if not isinstance(data, bytes | bytearray) or len(data) < 3:
+        raise EncodingError("not a message")
+    # A message is a msgpack array whose first two items are small positive ints:
+    # version and type id. Read them with a streaming unpacker so the body is not parsed twice.
+    unpacker = msgpack.Unpacker(raw=False, max_buffer_size=max_size)
+    unpacker.feed(bytes(data[:32]))
+    try:
+        unpacker.read_array_header()
+        unpacker.unpack()
+        type_id = unpacker.unpack()
+    except (msgpack.UnpackException, ValueError, TypeError, msgpack.OutOfData):
+        raise EncodingError("message header does not decode") from None
+    cls = by_id.get(type_id) if isinstance(type_id, int) and not isinstance(type_id, bool) else None
+    if cls is None:
+        raise EncodingError(f"type id {type_id!r} is none of {sorted(by_id)}")
+    return decode(data, cls, group, max_size=max_size)
 
 
 def _message_group(expected: type, suite: Any, group: Group | None) -> Group | None:

@@ -3,8 +3,8 @@
 import pytest
 
 from protocol import wire
-from protocol.errors import UsageError
 from protocol.channel import Accusation, Channel, Echo, EchoEntry, Frame
+from protocol.errors import UsageError
 from protocol.machine import Incoming, Outgoing
 from tests.protocol import simulator
 from tests.protocol.toy import Number, Piece, toy_machines

@@ -1,0 +1,204 @@
+"""What a CGGMP21 party keeps: its key share and its auxiliary information.
+
+``KeyShare`` is what keygen (and key refresh) outputs: this party's Shamir share
+x_i of the key, every party's public share X_j = x_j·G, the public key, the joint
+chain code and rid. ``AuxInfo`` is what the auxiliary-info protocol outputs: this
+party's Paillier/ring-Pedersen trapdoor (p, q, λ) and every party's public (N, s, t).
+One modulus serves both purposes for a party, as in multi-party-sig.
+
+``CmpKey`` is the pair, the unit that is stored and that presigning needs. Every
+record carries ``schema``; a record written at schema 1 must load in every later
+version (tests keep a fixture). Secrets are redacted when printed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from protocol import shamir, wire
+from protocol.errors import UsageError
+from protocol.group import Group, Point, Scalar
+from protocol.paillier import PaillierPublicKey, PaillierSecretKey
+from protocol.params import MAX_MODULUS_BITS
+from protocol.pedersen import RingPedersenParams, RingPedersenSecret
+
+SCHEMA = 1
+MAX_PARTIES = 32
+KEY_ID_MAX = 128
+_PARTY = wire.UInt(2**16 - 1)
+_MODULUS = wire.Nat(MAX_MODULUS_BITS)
+_FACTOR = wire.Nat(MAX_MODULUS_BITS // 2 + 8)
+
+
+def check_parties(parties: tuple[int, ...], party: int, threshold: int) -> None:
+    """Raise ValueError unless (parties, party, threshold) describe a valid t-of-n holder."""
+    if not 2 <= len(parties) <= MAX_PARTIES:
+        raise ValueError(f"need 2..{MAX_PARTIES} parties")
+    if list(parties) != sorted(set(parties)) or parties[0] < 1:
+        raise ValueError("parties must be distinct positive indices in increasing order")
+    if party not in parties:
+        raise ValueError(f"party {party} is not among the parties")
+    if not 1 <= threshold < len(parties):
+        raise ValueError("threshold must be in [1, number of parties)")
+
+
+@wire.message(0x0201)
+@dataclass(frozen=True, slots=True, repr=False)
+class KeyShare:
+    """Party ``party``'s share of a t-of-n secp256k1 key (any t+1 parties can sign)."""
+
+    schema: int = wire.field(wire.UInt(255))
+    key_id: str = wire.field(wire.Str(KEY_ID_MAX))
+    epoch: int = wire.field(wire.UInt())
+    threshold: int = wire.field(_PARTY)
+    parties: tuple[int, ...] = wire.field(wire.Seq(_PARTY, min_len=2, max_len=MAX_PARTIES))
+    party: int = wire.field(_PARTY)
+    x: Scalar = wire.field(wire.ScalarField())
+    public_key: Point = wire.field(wire.PointField())
+    public_shares: tuple[Point, ...] = wire.field(
+        wire.Seq(wire.PointField(), min_len=2, max_len=MAX_PARTIES))
+    chain_code: bytes = wire.field(wire.Bytes(size=32))
+    rid: bytes = wire.field(wire.Bytes(size=32))
+
+    def __post_init__(self) -> None:
+        if self.schema < 1:
+            raise ValueError("schema starts at 1")
+        check_parties(self.parties, self.party, self.threshold)
+        if len(self.public_shares) != len(self.parties):
+            raise ValueError("one public share per party")
+        if self.x.group.base_mul(self.x) != self.public_share(self.party):
+            raise ValueError("the secret share does not match this party's public share")
+        # The public shares lie on one polynomial of degree t whose value at 0 is the key.
+        first = self.parties[: self.threshold + 1]
+        if self.interpolate(first) != self.public_key:
+            raise ValueError("public shares do not interpolate to the public key")
+        for j in self.parties[self.threshold + 1:]:
+            subset = (*self.parties[: self.threshold], j)
+            if self.interpolate(subset) != self.public_key:
+                raise ValueError(f"public share of party {j} is off the sharing polynomial")
+
+    @property
+    def group(self) -> Group:
+        return self.public_key.group
+
+    def public_share(self, j: int) -> Point:
+        try:
+            return self.public_shares[self.parties.index(j)]
+        except ValueError:
+            raise UsageError(f"party {j} holds no share of this key") from None
+
+    def check_signers(self, signers: Iterable[int]) -> tuple[int, ...]:
+        """The signer set, sorted, if it is t+1 holders that include this party."""
+        signers = tuple(sorted(set(signers)))
+        if len(signers) != self.threshold + 1:
+            raise UsageError(f"exactly {self.threshold + 1} signers are needed, got {len(signers)}")
+        if any(j not in self.parties for j in signers) or self.party not in signers:
+            raise UsageError("signers must be holders of the key, this party among them")
+        return signers
+
+    def interpolate(self, subset: Iterable[int]) -> Point:
+        """Σ λ_j·X_j over ``subset``: the public key when the subset has t+1 holders."""
+        subset = tuple(subset)
+        return self.group.multi_mul([shamir.lagrange_at_zero(self.group, j, subset) for j in subset],
+                                    [self.public_share(j) for j in subset])
+
+    def additive_secret(self, signers: Iterable[int]) -> Scalar:
+        """w_i = λ_i·x_i: this party's additive share of the key among ``signers``."""
+        signers = self.check_signers(signers)
+        return shamir.lagrange_at_zero(self.group, self.party, signers) * self.x
+
+    def additive_public(self, signers: Iterable[int]) -> dict[int, Point]:
+        """W_j = λ_j·X_j for each signer j: Σ W_j is the public key."""
+        signers = self.check_signers(signers)
+        return {j: shamir.lagrange_at_zero(self.group, j, signers) * self.public_share(j) for j in signers}
+
+    def __repr__(self) -> str:
+        return (f"KeyShare(key_id={self.key_id!r}, epoch={self.epoch}, party={self.party}, "
+                f"threshold={self.threshold}, n={len(self.parties)}, x=<redacted>)")
+
+
+@wire.message(0x0202)
+@dataclass(frozen=True, slots=True)
+class AuxPublic:
+    """One party's public auxiliary information: N (Paillier and ring-Pedersen), s, t."""
+
+    n: int = wire.field(_MODULUS)
+    s: int = wire.field(_MODULUS)
+    t: int = wire.field(_MODULUS)
+
+    def paillier(self) -> PaillierPublicKey:
+        return PaillierPublicKey(self.n)
+
+    def ring_pedersen(self) -> RingPedersenParams:
+        return RingPedersenParams(self.n, self.s, self.t)
+
+
+@wire.message(0x0203)
+@dataclass(frozen=True, slots=True, repr=False)
+class AuxSecret:
+    """This party's trapdoor: the safe primes of N and λ with s = t^λ mod N."""
+
+    p: int = wire.field(_FACTOR)
+    q: int = wire.field(_FACTOR)
+    lam: int = wire.field(_MODULUS)
+
+    def __repr__(self) -> str:
+        return "AuxSecret(<redacted>)"
+
+
+@wire.message(0x0204)
+@dataclass(frozen=True, slots=True, repr=False)
+class AuxInfo:
+    """This party's auxiliary secret and every party's auxiliary public data."""
+
+    schema: int = wire.field(wire.UInt(255))
+    party: int = wire.field(_PARTY)
+    parties: tuple[int, ...] = wire.field(wire.Seq(_PARTY, min_len=2, max_len=MAX_PARTIES))
+    secret: AuxSecret = wire.field(wire.Nested(AuxSecret))
+    public: tuple[AuxPublic, ...] = wire.field(
+        wire.Seq(wire.Nested(AuxPublic), min_len=2, max_len=MAX_PARTIES))
+
+    def __post_init__(self) -> None:
+        if self.schema < 1:
+            raise ValueError("schema starts at 1")
+        if len(self.public) != len(self.parties) or self.party not in self.parties:
+            raise ValueError("one public entry per party, this party among them")
+        if self.secret.p * self.secret.q != self.public_for(self.party).n:
+            raise ValueError("the secret primes do not factor this party's modulus")
+
+    def public_for(self, j: int) -> AuxPublic:
+        try:
+            return self.public[self.parties.index(j)]
+        except ValueError:
+            raise UsageError(f"party {j} has no auxiliary information here") from None
+
+    def paillier_secret(self) -> PaillierSecretKey:
+        return PaillierSecretKey(self.secret.p, self.secret.q)
+
+    def ring_pedersen_secret(self) -> RingPedersenSecret:
+        return RingPedersenSecret(self.secret.p, self.secret.q, self.secret.lam,
+                                  self.public_for(self.party).t)
+
+    def __repr__(self) -> str:
+        return f"AuxInfo(party={self.party}, parties={list(self.parties)}, secret=<redacted>)"
+
+
+@wire.message(0x0205)
+@dataclass(frozen=True, slots=True, repr=False)
+class CmpKey:
+    """A key share with its auxiliary information: everything presign and sign need."""
+
+    share: KeyShare = wire.field(wire.Nested(KeyShare))
+    aux: AuxInfo = wire.field(wire.Nested(AuxInfo))
+
+    def __post_init__(self) -> None:
+        if self.share.party != self.aux.party or self.share.parties != self.aux.parties:
+            raise ValueError("key share and auxiliary information belong to different parties")
+
+    def __repr__(self) -> str:
+        return f"CmpKey({self.share!r})"
+
+
+__all__ = ["MAX_PARTIES", "SCHEMA", "AuxInfo", "AuxPublic", "AuxSecret", "CmpKey", "KeyShare",
+           "check_parties"]

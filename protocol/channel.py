@@ -101,11 +101,13 @@ def session_prefix(session_id: str) -> bytes:
 
 
 class _Fault(Exception):
-    """Internal: the channel found a culprit."""
+    """Internal: the channel found a culprit; ``signed_frames`` when the evidence convinces others."""
 
-    def __init__(self, culprit: int, round_: int, check: str, evidence: tuple[bytes, ...] = ()) -> None:
+    def __init__(self, culprit: int, round_: int, check: str, evidence: tuple[bytes, ...] = (),
+                 signed_frames: bool = False) -> None:
         super().__init__(check)
         self.blame = Blame((culprit,), round_, check, evidence)
+        self.signed_frames = signed_frames
 
 
 class Channel:
@@ -160,6 +162,9 @@ class Channel:
             return []
         except _Fault as fault:
             self.blame = fault.blame
+            if fault.signed_frames:  # two frames the culprit signed: proof for everyone
+                b = fault.blame
+                return [Outgoing(b.round, None, wire.encode(Accusation(b.round, b.culprits[0], b.evidence)))]
             return []
         return out + self._after_machine_step()
 
@@ -205,7 +210,8 @@ class Channel:
         if seen is not None:
             if seen == raw:
                 return []
-            raise _Fault(sender, frame.round, "channel: two different frames for one round", (seen, raw))
+            raise _Fault(sender, frame.round, "channel: two different frames for one round", (seen, raw),
+                         signed_frames=True)
         self._frames[key] = raw
         if frame.recipient != TO_ALL:
             return self._wrap(self.machine.receive(Incoming(sender, frame.round, frame.body)))

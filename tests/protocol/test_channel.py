@@ -108,3 +108,16 @@ def test_channel_requires_the_matching_identity_key():
     keys = simulator.signers([1, 2])
     with pytest.raises(UsageError):
         Channel(machines[1], "s", keys[2], {1: keys[1].public_key, 2: keys[2].public_key})
+
+
+def test_two_different_signed_direct_frames_are_proved_to_everyone():
+    def equivocate_to_2(sender, recipient, body):
+        if sender == 4 and recipient == 2 and _is_direct(body):
+            frame = wire.decode(body, Frame)
+            other = holder["net"].resign(4, body, wire.encode(Piece(frame.round + 99)))
+            return [body, other]
+        return [body]
+    machines = toy_machines(4)
+    holder = {"net": simulator.Network({}, simulator.signers(sorted(machines)), simulator.SESSION)}
+    net = simulator.run(machines, network=equivocate_to_2)
+    simulator.assert_all_blame(net, 4, "two different frames")

@@ -164,13 +164,14 @@ def verify_keygen_certificate(cert: KeygenCertificate | bytes, key_id: str, grou
     if parties != list(participants):
         raise InvalidProof(NAME, "entries do not match the participant list one to one")
     for entry in cert.entries:
-        _verify_entry(entry, key_id, group, participants, threshold)
+        verify_participant(entry, key_id, group, participants, threshold)
     if group.sum_points(e.commitments[0] for e in cert.entries) != public_key:
         raise InvalidProof(NAME, "public key is not the sum of the constant-term commitments")
 
 
-def _verify_entry(entry: ParticipantCommitment, key_id: str, group: Group,
-                  participants: Sequence[int], threshold: int) -> None:
+def verify_participant(entry: ParticipantCommitment, key_id: str, group: Group,
+                       participants: Sequence[int], threshold: int) -> None:
+    """Return None if one participant's entry is well formed and its proof holds; else InvalidProof."""
     if len(entry.commitments) != threshold + 1:
         raise InvalidProof(NAME, f"party {entry.party}: vector length is not threshold + 1")
     if any(not isinstance(c, Point) or c.group is not group for c in entry.commitments):
@@ -191,4 +192,5 @@ __all__ = [
     "feldman_commitments",
     "public_shares",
     "verify_keygen_certificate",
+    "verify_participant",
 ]

@@ -1,0 +1,143 @@
+"""What FROST parties keep and what the protocols output.
+
+``FrostKeyShare`` is one party's share of a t-of-n key: its Shamir share x_i,
+every party's public share X_j = x_j·G, the group public key, the joint chain
+code, the suite name and the epoch (refresh increments it). It is a wire message
+so that it can be stored and backed up with the one codec; every record carries
+``schema``. Decoding (or constructing) one checks that it is consistent: the
+secret matches this party's public share and the public shares lie on one
+polynomial of degree t through the public key. The secret is redacted in repr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from protocol import shamir, wire
+from protocol.errors import UsageError
+from protocol.frost.ciphersuite import Ciphersuite
+from protocol.frost.suites import suite_by_name
+from protocol.group import Group, Point, Scalar
+from protocol.keygen_certificate import KeygenCertificate
+
+SCHEMA = 1
+MAX_PARTIES = 32
+KEY_ID_MAX = 128
+_PARTY = wire.UInt(2**16 - 1)
+
+
+def check_parameters(parties: tuple[int, ...], threshold: int) -> None:
+    """Raise ValueError unless ``parties`` and ``threshold`` describe a t-of-n key."""
+    if not 2 <= len(parties) <= MAX_PARTIES:
+        raise ValueError(f"need 2..{MAX_PARTIES} parties")
+    if list(parties) != sorted(set(parties)) or parties[0] < 1:
+        raise ValueError("parties must be distinct positive indices in increasing order")
+    if isinstance(threshold, bool) or not 1 <= threshold < len(parties):
+        raise ValueError("threshold must be in [1, number of parties)")
+
+
+@wire.message(0x0301)
+@dataclass(frozen=True, slots=True, repr=False)
+class FrostKeyShare:
+    """Party ``party``'s share of a t-of-n FROST key (any t+1 parties sign)."""
+
+    schema: int = wire.field(wire.UInt(255))
+    key_id: str = wire.field(wire.Str(KEY_ID_MAX))
+    epoch: int = wire.field(wire.UInt())
+    suite: str = wire.field(wire.Str(32))
+    threshold: int = wire.field(_PARTY)
+    parties: tuple[int, ...] = wire.field(wire.Seq(_PARTY, min_len=2, max_len=MAX_PARTIES))
+    party: int = wire.field(_PARTY)
+    secret: Scalar = wire.field(wire.ScalarField())
+    public_key: Point = wire.field(wire.PointField())
+    public_shares: tuple[Point, ...] = wire.field(
+        wire.Seq(wire.PointField(), min_len=2, max_len=MAX_PARTIES))
+    chain_code: bytes = wire.field(wire.Bytes(size=32))
+
+    def __post_init__(self) -> None:
+        if self.schema < 1:
+            raise ValueError("schema starts at 1")
+        try:
+            suite = suite_by_name(self.suite)
+        except UsageError as exc:
+            raise ValueError(str(exc)) from None
+        if suite.group is not self.public_key.group or self.secret.group is not suite.group:
+            raise ValueError(f"the key's points are not on the {self.suite} suite's group")
+        check_parameters(self.parties, self.threshold)
+        if self.party not in self.parties:
+            raise ValueError(f"party {self.party} is not among the parties")
+        if len(self.public_shares) != len(self.parties):
+            raise ValueError("one public share per party")
+        if suite.group.base_mul(self.secret) != self.public_share(self.party):
+            raise ValueError("the secret share does not match this party's public share")
+        # The public shares lie on one polynomial of degree t whose value at 0 is the key.
+        if self.interpolate(self.parties[: self.threshold + 1]) != self.public_key:
+            raise ValueError("public shares do not interpolate to the public key")
+        for j in self.parties[self.threshold + 1:]:
+            if self.interpolate((*self.parties[: self.threshold], j)) != self.public_key:
+                raise ValueError(f"public share of party {j} is off the sharing polynomial")
+
+    @property
+    def ciphersuite(self) -> Ciphersuite:
+        return suite_by_name(self.suite)
+
+    @property
+    def group(self) -> Group:
+        return self.public_key.group
+
+    @property
+    def verifying_key(self) -> bytes:
+        """The public key as the suite's verifiers take it (BIP340: 32-byte x-only)."""
+        return self.ciphersuite.encode_public_key(self.public_key)
+
+    def public_share(self, j: int) -> Point:
+        try:
+            return self.public_shares[self.parties.index(j)]
+        except ValueError:
+            raise UsageError(f"party {j} holds no share of this key") from None
+
+    def check_signers(self, signers: Iterable[int]) -> tuple[int, ...]:
+        """The signer set, sorted: at least t+1 distinct holders, this party among them."""
+        signers = tuple(sorted(set(signers)))
+        if len(signers) < self.threshold + 1:
+            raise UsageError(f"at least {self.threshold + 1} signers are needed, got {len(signers)}")
+        if any(j not in self.parties for j in signers) or self.party not in signers:
+            raise UsageError("signers must be holders of the key, this party among them")
+        return signers
+
+    def interpolate(self, subset: Iterable[int]) -> Point:
+        """Σ λ_j·X_j over ``subset``: the public key when the subset has t+1 holders."""
+        subset = tuple(subset)
+        return self.group.multi_mul([shamir.lagrange_at_zero(self.group, j, subset) for j in subset],
+                                    [self.public_share(j) for j in subset])
+
+    def __repr__(self) -> str:
+        return (f"FrostKeyShare(key_id={self.key_id!r}, suite={self.suite}, epoch={self.epoch}, "
+                f"party={self.party}, threshold={self.threshold}, n={len(self.parties)}, "
+                "secret=<redacted>)")
+
+
+@wire.message(0x0302)
+@dataclass(frozen=True, slots=True, repr=False)
+class FrostKeygenOutput:
+    """What the DKG gives each party: its share and the certificate the ledger checks."""
+
+    share: FrostKeyShare = wire.field(wire.Nested(FrostKeyShare))
+    certificate: KeygenCertificate = wire.field(wire.Nested(KeygenCertificate))
+
+    def __repr__(self) -> str:
+        return f"FrostKeygenOutput({self.share!r})"
+
+
+@wire.message(0x0303)
+@dataclass(frozen=True, slots=True)
+class FrostSignature:
+    """A signature and the key it verifies under (Ed25519 point, BIP340 x-only, SEC1 for secp256k1)."""
+
+    signature: bytes = wire.field(wire.Bytes(min_size=64, max_size=65))
+    public_key: bytes = wire.field(wire.Bytes(min_size=32, max_size=33))
+
+
+__all__ = ["KEY_ID_MAX", "MAX_PARTIES", "SCHEMA", "FrostKeyShare", "FrostKeygenOutput",
+           "FrostSignature", "check_parameters"]

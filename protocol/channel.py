@@ -1,113 +1,65 @@
-"""Reliable broadcast and public accusations around a round machine.
+"""Reliable broadcast, public accusations and a final agreement around a round machine.
 
 CGGMP21 and FROST assume that a broadcast reaches every party unchanged and that a
 party which sends something bad can be named by everyone. ``Channel`` wraps a
-``Machine`` and provides both, with only the parties' identity keys:
+``Machine`` and provides both, with only the parties' identity keys (the envelopes
+and their signatures are in ``protocol.frames``):
 
-* Every message a party sends is a ``Frame`` signed with its identity key over the
-  session id, sender, round, recipient and the body's hash.
-* Echo: once a party holds every party's signed broadcast of round r, it sends all
-  of them an ``Echo`` listing (sender, digest, signature). Broadcasts reach the
-  round machine only after every echo agrees. Two valid signatures by k over
-  different digests prove that k equivocated; an entry whose signature is not k's
-  is the echoer's forgery.
+* Every message is a ``Frame`` signed by its sender, carrying the sender's context
+  (digest of its inputs). A frame with another context means the parties were given
+  different inputs: the session aborts with no one blamed (``Blame.culprits`` empty).
+* Echo: once a party holds every party's signed broadcast of round r it sends them
+  all an ``Echo`` of (sender, digest, signature). Broadcasts reach the machine only
+  after every echo agrees. Two valid signatures by k over different digests prove
+  that k equivocated; an entry k never signed is the echoer's forgery.
 * Accusation: when the machine blames k for its round-r messages, the channel
   broadcasts k's signed frames of that round. Every other party checks the
   signatures and re-runs the round's checks (``Machine.audit``, public data only):
-  the accused is blamed if the messages fail, the accuser if they pass. So a bad
-  direct message, which only its recipient sees, is blamed by every honest party.
-
-A session succeeded for this party when ``result`` is set and ``blame`` is None; a
-late accusation can still set ``blame`` after the result, and the caller must then
-discard the result.
+  the accused is blamed if the messages fail, the accuser if they pass. A frame for
+  a round or kind the protocol does not have convicts its signer on its own.
+* Final agreement: when the machine has its result, the party broadcasts ``Done``
+  as round ROUNDS+1 through the same echo. ``result`` is released only when every
+  party's ``Done`` arrived, so either every honest party outputs or none does: an
+  honest party that found a fault sends its accusation instead of ``Done``. After
+  its own ``Done`` a party still convicts on a valid accusation but no longer aborts
+  on a false one. A malicious party can still leave some parties waiting (by
+  withholding its echo from them) while others finish; where that matters (a new
+  key or epoch) the daemon makes the outcome final on the ledger.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Any
 
 from protocol import wire
 from protocol.errors import EncodingError, UsageError
-from protocol.identity import SIGNATURE_SIZE, Signer, Verifier, domain_prefix
+from protocol.frames import (
+    ENVELOPES,
+    TO_ALL,
+    Accusation,
+    Done,
+    Echo,
+    EchoEntry,
+    Frame,
+    digest,
+    entry_signed_by,
+    frame_signed_by,
+    make_frame,
+    session_prefix,
+)
+from protocol.identity import Signer, Verifier
 from protocol.machine import Blame, Incoming, Machine, Outgoing
-
-DOMAIN = b"tssnet/session/v1"
-TO_ALL = 0
-MAX_ROUND = 64
-_MAX_FRAME_BODY = wire.MAX_MESSAGE_BYTES - 1024
-
-
-@wire.message(0x0601)
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One signed protocol message; ``recipient`` 0 means a broadcast."""
-
-    round: int = wire.field(wire.UInt(MAX_ROUND))
-    recipient: int = wire.field(wire.UInt(2**32 - 1))
-    body: bytes = wire.field(wire.Bytes(max_size=_MAX_FRAME_BODY))
-    signature: bytes = wire.field(wire.Bytes(size=SIGNATURE_SIZE))
-
-
-@wire.message(0x0602)
-@dataclass(frozen=True, slots=True)
-class EchoEntry:
-    sender: int = wire.field(wire.UInt(2**32 - 1))
-    digest: bytes = wire.field(wire.Bytes(size=32))
-    signature: bytes = wire.field(wire.Bytes(size=SIGNATURE_SIZE))
-
-
-@wire.message(0x0603)
-@dataclass(frozen=True, slots=True)
-class Echo:
-    """What the echoer received as round ``round``'s broadcasts, one entry per party."""
-
-    round: int = wire.field(wire.UInt(MAX_ROUND))
-    entries: tuple[EchoEntry, ...] = wire.field(wire.Seq(wire.Nested(EchoEntry), max_len=256))
-
-
-@wire.message(0x0604)
-@dataclass(frozen=True, slots=True)
-class Accusation:
-    """The accused's signed frames of one round, as the accuser received them."""
-
-    round: int = wire.field(wire.UInt(MAX_ROUND))
-    accused: int = wire.field(wire.UInt(2**32 - 1))
-    frames: tuple[bytes, ...] = wire.field(
-        wire.Seq(wire.Bytes(max_size=wire.MAX_MESSAGE_BYTES // 4), min_len=1, max_len=2))
-
-
-_ENVELOPES = (Frame, Echo, Accusation)
-
-
-def _digest(body: bytes) -> bytes:
-    return hashlib.sha256(body).digest()
-
-
-def _signed_part(sender: int, round_: int, recipient: int, digest: bytes) -> bytes:
-    return sender.to_bytes(4, "big") + round_.to_bytes(4, "big") + recipient.to_bytes(4, "big") + digest
-
-
-def make_frame(signer: Signer, prefix: bytes, sender: int, round_: int, recipient: int,
-               body: bytes) -> Frame:
-    """``body`` signed by ``sender`` for one round and recipient, under a session's ``prefix``."""
-    signature = signer.sign(prefix + _signed_part(sender, round_, recipient, _digest(body)))
-    return Frame(round_, recipient, body, signature)
-
-
-def session_prefix(session_id: str) -> bytes:
-    return domain_prefix(DOMAIN, session_id)
 
 
 class _Fault(Exception):
-    """Internal: the channel found a culprit; ``signed_frames`` when the evidence convinces others."""
+    """Internal: the channel found a culprit; ``provable`` when the evidence is signed frames."""
 
-    def __init__(self, culprit: int, round_: int, check: str, evidence: tuple[bytes, ...] = (),
-                 signed_frames: bool = False) -> None:
+    def __init__(self, culprits: tuple[int, ...], round_: int, check: str,
+                 evidence: tuple[bytes, ...] = (), provable: bool = False) -> None:
         super().__init__(check)
-        self.blame = Blame((culprit,), round_, check, evidence)
-        self.signed_frames = signed_frames
+        self.blame = Blame(culprits, round_, check, evidence)
+        self.provable = provable
 
 
 class Channel:
@@ -121,52 +73,52 @@ class Channel:
             raise UsageError("the signer is not this party's identity key")
         self.machine = machine
         self.party = machine.party
+        self.final_round = machine.ROUNDS + 1
+        self.context = digest(machine.context)
+        self.result: Any = None
+        self.blame: Blame | None = None
         self._signer = signer
         self._keys = dict(identity_keys)
         self._verifier = Verifier(session_prefix(session_id))
-        self.blame: Blame | None = None
-        self._frames: dict[tuple[int, int, int], bytes] = {}     # (sender, round, recipient) -> frame bytes
-        self._broadcasts: dict[int, dict[int, Frame]] = {}        # round -> sender -> frame
-        self._echoes: dict[int, dict[int, Echo]] = {}             # round -> echoer -> echo
+        self._frames: dict[tuple[int, int, int], bytes] = {}   # (sender, round, recipient) -> frame
+        self._broadcasts: dict[int, dict[int, Frame]] = {}      # round -> sender -> frame
+        self._echoes: dict[int, dict[int, Echo]] = {}           # round -> echoer -> echo
         self._echoed: set[int] = set()
         self._delivered: set[int] = set()
         self._accusations: list[tuple[int, Accusation]] = []
-        self._accused = False
-
-    @property
-    def result(self):
-        return self.machine.result
+        self._said_done = False
+        self.ignored: list[Blame] = []  # false accusations received after this party said Done
 
     @property
     def finished(self) -> bool:
-        return self.blame is not None or self.machine.finished
+        return self.blame is not None or self.result is not None
 
     def start(self) -> list[Outgoing]:
-        return self._wrap(self.machine.start())
+        return self._wrap(self.machine.start()) + self._after_machine_step()
 
     def receive(self, msg: Incoming) -> list[Outgoing]:
         if msg.sender not in self.machine.others:
             raise UsageError(f"party {msg.sender} is not another participant of this session")
-        if self.blame is not None:
+        if self.finished:
             return []
         try:
-            envelope = wire.decode_one_of(msg.body, _ENVELOPES)
+            envelope = wire.decode_one_of(msg.body, ENVELOPES)
             if isinstance(envelope, Frame):
                 out = self._on_frame(msg.sender, envelope, msg.body)
             elif isinstance(envelope, Echo):
                 out = self._on_echo(msg.sender, envelope)
             else:
-                out = self._on_accusation(msg.sender, envelope)
+                self._accusations.append((msg.sender, envelope))
+                out = []
+            return out + self._after_machine_step()
         except EncodingError as exc:
             self.blame = Blame((msg.sender,), msg.round, f"channel: {exc}", (msg.body,))
-            return []
         except _Fault as fault:
             self.blame = fault.blame
-            if fault.signed_frames:  # two frames the culprit signed: proof for everyone
+            if fault.provable:  # frames the culprit signed: proof for everyone
                 b = fault.blame
-                return [Outgoing(b.round, None, wire.encode(Accusation(b.round, b.culprits[0], b.evidence)))]
-            return []
-        return out + self._after_machine_step()
+                return [self._broadcast_now(b.round, Accusation(b.round, b.culprits[0], b.evidence))]
+        return []
 
     # -- sending ------------------------------------------------------------------------
 
@@ -174,49 +126,60 @@ class Channel:
         wrapped = []
         for o in out:
             recipient = TO_ALL if o.recipient is None else o.recipient
-            frame = make_frame(self._signer, self._verifier.prefix, self.party, o.round, recipient, o.body)
+            frame = make_frame(self._signer, self._verifier.prefix, self.party, o.round, recipient,
+                               self.context, o.body)
             if recipient == TO_ALL:
                 self._broadcasts.setdefault(o.round, {})[self.party] = frame
             wrapped.append(Outgoing(o.round, o.recipient, wire.encode(frame)))
-        for r in {o.round for o in out if o.recipient is None}:
+        for r in sorted({o.round for o in out if o.recipient is None}):
             wrapped += self._maybe_echo(r)
         return wrapped
 
+    def _broadcast_now(self, round_: int, message: Accusation) -> Outgoing:
+        """A channel message outside the echo (an accusation): sent once, to everyone."""
+        return Outgoing(round_, None, wire.encode(message))
+
     def _after_machine_step(self) -> list[Outgoing]:
-        self._retry_accusations()
         out: list[Outgoing] = []
+        self._retry_accusations()
         inner = self.machine.blame
-        if inner is not None and self.blame is None:
+        if self.blame is None and inner is not None:
             self.blame = inner
             out += self._accuse(inner)
+        elif self.blame is None and self.machine.result is not None and not self._said_done:
+            self._said_done = True
+            done = Outgoing(self.final_round, None, wire.encode(Done(self.machine.ROUNDS)))
+            out += self._wrap([done])
         return out
 
     # -- frames -------------------------------------------------------------------------
 
-    def _check_frame(self, sender: int, frame: Frame) -> None:
-        if not 1 <= frame.round <= MAX_ROUND:
-            raise _Fault(sender, frame.round, "channel: frame round out of range")
-        if frame.recipient not in (TO_ALL, self.party):
-            raise _Fault(sender, frame.round, "channel: frame addressed to another party")
-        if not self._verifier.verify(self._keys[sender],
-                                     _signed_part(sender, frame.round, frame.recipient,
-                                                  _digest(frame.body)), frame.signature):
-            raise _Fault(sender, frame.round, "channel: bad frame signature")
-
     def _on_frame(self, sender: int, frame: Frame, raw: bytes) -> list[Outgoing]:
-        self._check_frame(sender, frame)
+        if frame.recipient not in (TO_ALL, self.party):
+            raise _Fault((sender,), frame.round, "channel: frame addressed to another party")
+        if not frame_signed_by(self._verifier, self._keys[sender], sender, frame):
+            raise _Fault((sender,), frame.round, "channel: bad frame signature")
+        if frame.context != self.context:
+            raise _Fault((), frame.round, f"channel: party {sender} was started with other inputs")
         key = (sender, frame.round, frame.recipient)
         seen = self._frames.get(key)
         if seen is not None:
             if seen == raw:
                 return []
-            raise _Fault(sender, frame.round, "channel: two different frames for one round", (seen, raw),
-                         signed_frames=True)
+            raise _Fault((sender,), frame.round, "channel: two different frames for one round",
+                         (seen, raw), provable=True)
         self._frames[key] = raw
+        if self._impossible(frame):
+            raise _Fault((sender,), frame.round, "channel: frame for a round this protocol does not have",
+                         (raw,), provable=True)
         if frame.recipient != TO_ALL:
             return self._wrap(self.machine.receive(Incoming(sender, frame.round, frame.body)))
         self._broadcasts.setdefault(frame.round, {})[sender] = frame
         return self._maybe_echo(frame.round) + self._maybe_deliver(frame.round)
+
+    def _impossible(self, frame: Frame) -> bool:
+        return (not 1 <= frame.round <= self.final_round
+                or (frame.round == self.final_round and frame.recipient != TO_ALL))
 
     # -- echo ---------------------------------------------------------------------------
 
@@ -225,20 +188,19 @@ class Channel:
         if r in self._echoed or set(got) != set(self.machine.parties):
             return []
         self._echoed.add(r)
-        entries = tuple(EchoEntry(k, _digest(got[k].body), got[k].signature) for k in sorted(got))
-        out = [Outgoing(r, None, wire.encode(Echo(r, entries)))]
-        return out + self._maybe_deliver(r)
+        entries = tuple(EchoEntry(k, digest(got[k].body), got[k].signature) for k in sorted(got))
+        return [Outgoing(r, None, wire.encode(Echo(r, entries)))] + self._maybe_deliver(r)
 
     def _on_echo(self, echoer: int, echo: Echo) -> list[Outgoing]:
-        if not 1 <= echo.round <= MAX_ROUND:
-            raise _Fault(echoer, echo.round, "channel: echo round out of range")
+        if not 1 <= echo.round <= self.final_round:
+            raise _Fault((echoer,), echo.round, "channel: echo for a round this protocol does not have")
         previous = self._echoes.setdefault(echo.round, {}).get(echoer)
         if previous is not None:
             if previous == echo:
                 return []
-            raise _Fault(echoer, echo.round, "channel: two different echoes for one round")
+            raise _Fault((echoer,), echo.round, "channel: two different echoes for one round")
         if [e.sender for e in echo.entries] != list(self.machine.parties):
-            raise _Fault(echoer, echo.round, "channel: echo does not list every party once")
+            raise _Fault((echoer,), echo.round, "channel: echo does not list every party once")
         self._echoes[echo.round][echoer] = echo
         return self._maybe_deliver(echo.round)
 
@@ -251,6 +213,9 @@ class Channel:
             for entry in echoes[echoer].entries:
                 self._compare(r, echoer, entry, mine[entry.sender])
         self._delivered.add(r)
+        if r == self.final_round:
+            self._release(mine)
+            return []
         out: list[Outgoing] = []
         for sender in self.machine.others:
             out += self._wrap(self.machine.receive(Incoming(sender, r, mine[sender].body, broadcast=True)))
@@ -259,18 +224,25 @@ class Channel:
         return out
 
     def _compare(self, r: int, echoer: int, entry: EchoEntry, held: Frame) -> None:
-        if entry.digest == _digest(held.body):
+        if entry.digest == digest(held.body):
             return
-        signed = _signed_part(entry.sender, r, TO_ALL, entry.digest)
-        if self._verifier.verify(self._keys[entry.sender], signed, entry.signature):
-            raise _Fault(entry.sender, r, "channel: sent different broadcasts to different parties",
+        if entry_signed_by(self._verifier, self._keys[entry.sender], r, self.context, entry):
+            raise _Fault((entry.sender,), r, "channel: sent different broadcasts to different parties",
                          (wire.encode(held), wire.encode(entry)))
-        raise _Fault(echoer, r, "channel: echo carries a signature its sender never made")
+        raise _Fault((echoer,), r, "channel: echo carries a signature its sender never made")
+
+    def _release(self, finals: dict[int, Frame]) -> None:
+        for sender in self.machine.others:
+            try:
+                wire.decode(finals[sender].body, Done)
+            except EncodingError:
+                raise _Fault((sender,), self.final_round, "channel: final broadcast is not Done") from None
+        self.result = self.machine.result
 
     # -- accusations --------------------------------------------------------------------
 
     def _accuse(self, blame: Blame) -> list[Outgoing]:
-        if self._accused or len(blame.culprits) != 1:
+        if len(blame.culprits) != 1:
             return []
         accused = blame.culprits[0]
         frames = tuple(self._frames[k] for k in ((accused, blame.round, TO_ALL),
@@ -278,57 +250,66 @@ class Channel:
                        if k in self._frames)
         if not frames:
             return []
-        self._accused = True
-        accusation = Accusation(blame.round, accused, frames)
-        return [Outgoing(blame.round, None, wire.encode(accusation))]
-
-    def _on_accusation(self, accuser: int, accusation: Accusation) -> list[Outgoing]:
-        self._accusations.append((accuser, accusation))
-        return []
+        return [self._broadcast_now(blame.round, Accusation(blame.round, accused, frames))]
 
     def _retry_accusations(self) -> None:
         waiting = []
         for accuser, accusation in self._accusations:
-            if self.blame is not None:
+            if self.blame is not None or self.result is not None:
                 break
-            if self.machine.kinds_of(accusation.round) is None:
+            verdict = self._judge(accuser, accusation)
+            if verdict is None:
                 waiting.append((accuser, accusation))
-                continue
-            self.blame = self._judge(accuser, accusation)
+            elif verdict.culprits == (accuser,) and self._said_done:
+                # Having said Done, this party stands by its result; a false accusation
+                # cannot take it back (the result still needs every party's Done).
+                self.ignored.append(verdict)
+            else:
+                self.blame = verdict
         self._accusations = waiting
 
-    def _judge(self, accuser: int, accusation: Accusation) -> Blame:
-        """Whom an accusation proves guilty: the accused if its frames fail, else the accuser."""
+    def _judge(self, accuser: int, accusation: Accusation) -> Blame | None:
+        """Whom an accusation convicts: the accused if its frames fail, else the accuser.
+
+        None while this party has not reached the accused round (try again later).
+        """
         r, accused = accusation.round, accusation.accused
         false = Blame((accuser,), r, "channel: accusation of messages that pass every check")
         if accused not in self.machine.parties or accused == accuser:
             return false
-        by_recipient: dict[int, Frame] = {}
+        frames: dict[int, Frame] = {}
         for raw in accusation.frames:
             try:
                 frame = wire.decode(raw, Frame)
             except EncodingError:
                 return false
-            ok = (frame.round == r and frame.recipient in (TO_ALL, accuser)
-                  and self._verifier.verify(self._keys[accused],
-                                            _signed_part(accused, r, frame.recipient, _digest(frame.body)),
-                                            frame.signature))
-            if not ok:
+            if (frame.round != r or frame.recipient not in (TO_ALL, accuser)
+                    or not frame_signed_by(self._verifier, self._keys[accused], accused, frame)):
                 return false
-            if frame.recipient in by_recipient and by_recipient[frame.recipient].body != frame.body:
+            if frame.recipient in frames and frames[frame.recipient].body != frame.body:
                 return Blame((accused,), r, "channel: two different frames for one round", accusation.frames)
-            by_recipient[frame.recipient] = frame
+            frames[frame.recipient] = frame
+        guilty = Blame((accused,), r, "channel: frame for a round this protocol does not have",
+                       accusation.frames)
+        if any(self._impossible(f) for f in frames.values()):
+            return guilty
+        if r == self.final_round:
+            return false  # a Done broadcast is checked by everyone when it is delivered
+        kinds = self.machine.kinds_of(r)
+        if kinds is None:
+            return None
+        shown = frames.get(TO_ALL)
         held = self._broadcasts.get(r, {}).get(accused)
-        shown = by_recipient.get(TO_ALL)
         if held is not None and shown is not None and held.body != shown.body:
             return Blame((accused,), r, "channel: sent different broadcasts to different parties",
                          (wire.encode(held), wire.encode(shown)))
-        broadcast = shown or held
-        direct = by_recipient.get(accuser)
-        wants_broadcast, wants_direct = self.machine.kinds_of(r)
+        broadcast, direct = shown or held, frames.get(accuser)
+        wants_broadcast, wants_direct = kinds
+        if (not wants_broadcast and shown is not None) or (not wants_direct and direct is not None):
+            return Blame((accused,), r, "channel: a kind of message this round does not have",
+                         accusation.frames)
         if (wants_broadcast and broadcast is None) or (wants_direct and direct is None):
             return false  # an accusation must show everything the round's checks read
-        verdict = self.machine.audit(r, accused, accuser,
-                                     broadcast.body if broadcast else None,
+        verdict = self.machine.audit(r, accused, accuser, broadcast.body if broadcast else None,
                                      direct.body if direct else None)
         return verdict if verdict is not None else false

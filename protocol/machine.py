@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -108,6 +109,27 @@ class Round(ABC):
         """Every sender is in: compute this party's next messages and the next round (or the result)."""
 
 
+class _Fault(Exception):
+    """Internal: a message failed a check; carries the blame with its culprits and round."""
+
+    def __init__(self, culprits: int | tuple[int, ...], number: int, check: str,
+                 evidence: tuple = ()) -> None:
+        super().__init__(check)
+        culprits = (culprits,) if isinstance(culprits, int) else tuple(culprits)
+        self.blame = Blame(culprits, number, check, tuple(e for e in evidence if isinstance(e, bytes)))
+
+
+@contextmanager
+def _attributed_to(sender: int, number: int):
+    """Turn a failed check on ``sender``'s round-``number`` messages into a fault naming it."""
+    try:
+        yield
+    except (EncodingError, InvalidProof) as exc:
+        raise _Fault(sender, number, str(exc)) from None
+    except PeerMisbehaved as exc:
+        raise _Fault(exc.culprits, number, exc.reason, exc.evidence) from None
+
+
 class Machine(ABC):
     """Drives a chain of rounds for ``party`` among ``parties``; see the module docstring."""
 
@@ -132,6 +154,10 @@ class Machine(ABC):
 
     #: how many rounds receive messages; a message numbered outside 1..ROUNDS is blamed
     ROUNDS: ClassVar[int]
+    #: a digest of the session's public inputs (key, signers, message...); set by each
+    #: protocol. Parties whose contexts differ were given different inputs: the channel
+    #: aborts such a session without blaming anyone.
+    context: bytes = b""
 
     # -- what a protocol provides ---------------------------------------------------------
 
@@ -154,7 +180,7 @@ class Machine(ABC):
         if self._started:
             raise UsageError("start() runs once")
         self._started = True
-        return self._guarded(None, self._begin_guarded)
+        return self._guarded(self._begin_guarded)
 
     def receive(self, msg: Incoming) -> list[Outgoing]:
         """Take one message; return what to send as a result (often nothing)."""
@@ -164,7 +190,7 @@ class Machine(ABC):
             raise UsageError(f"party {msg.sender} is not another participant of this session")
         if self.finished:
             return []
-        return self._guarded(msg.sender, lambda: self._accept(msg))
+        return self._guarded(lambda: self._accept(msg))
 
     def kinds_of(self, number: int) -> tuple[bool, bool] | None:
         """Whether round ``number`` has (broadcast, direct) messages; None if not reached yet."""
@@ -185,31 +211,23 @@ class Machine(ABC):
         if rnd is None:
             raise UsageError(f"round {number} has not been reached")
         try:
-            b = self._decode(rnd.broadcast_type, broadcast, BROADCAST)
-            d = self._decode(rnd.direct_type, direct, DIRECT)
-            rnd.verify(sender, recipient, b, d)
-        except (EncodingError, InvalidProof, PeerMisbehaved) as exc:
-            return self._blame_for(exc, sender, number)
+            with _attributed_to(sender, number):
+                b = self._decode(rnd.broadcast_type, broadcast, BROADCAST)
+                d = self._decode(rnd.direct_type, direct, DIRECT)
+                rnd.verify(sender, recipient, b, d)
+        except _Fault as fault:
+            return fault.blame
         return None
 
     # -- internals ---------------------------------------------------------------------
 
-    def _guarded(self, sender: int | None, step) -> list[Outgoing]:
+    def _guarded(self, step) -> list[Outgoing]:
         try:
             return step()
-        except (EncodingError, InvalidProof, PeerMisbehaved) as exc:
-            if sender is None and not isinstance(exc, PeerMisbehaved):
-                raise Bug(f"a local step failed without naming a culprit: {exc}") from exc
-            self.blame = self._blame_for(exc, sender, self.round_number)
+        except _Fault as fault:
+            self.blame = fault.blame
             self._round = None
             return []
-
-    @staticmethod
-    def _blame_for(exc: Exception, sender: int | None, number: int) -> Blame:
-        if isinstance(exc, PeerMisbehaved):
-            evidence = tuple(e for e in exc.evidence if isinstance(e, bytes))
-            return Blame(exc.culprits, number, exc.reason, evidence)
-        return Blame((sender,), number, str(exc))
 
     def _decode(self, cls: type | None, body: bytes | None, kind: str) -> Any:
         if cls is None:
@@ -230,13 +248,13 @@ class Machine(ABC):
         if seen is not None:
             if seen == msg.body:
                 return []  # a duplicate delivery or a replay: nothing new
-            raise PeerMisbehaved((msg.sender,), f"two different {kind} messages in round {msg.round}",
-                                 (seen, msg.body))
+            raise _Fault(msg.sender, msg.round, f"two different {kind} messages in round {msg.round}",
+                         (seen, msg.body))
         self._raw[key] = msg.body
         if not 1 <= msg.round <= self.ROUNDS:
-            raise EncodingError(f"no round {msg.round} in this protocol")
+            raise _Fault(msg.sender, msg.round, f"no round {msg.round} in this protocol")
         if msg.round < self.round_number:
-            raise EncodingError(f"{kind} message for round {msg.round}, which is over")
+            raise _Fault(msg.sender, msg.round, f"{kind} message for round {msg.round}, which is over")
         self._pending.setdefault(msg.round, {}).setdefault(msg.sender, {})[kind] = msg.body
         return self._advance()
 
@@ -247,13 +265,18 @@ class Machine(ABC):
             rnd = self._round
             waiting = self._pending.get(rnd.number, {})
             for sender, got in waiting.items():
-                self._require_kinds(rnd, got)
-                if sender not in self._done_senders and self._complete(rnd, got):
-                    self._check_and_store(rnd, sender, got)
+                # Each buffered message is judged on its own sender, whoever's message
+                # happened to complete the previous round.
+                with _attributed_to(sender, rnd.number):
+                    self._require_kinds(rnd, got)
+                    if sender not in self._done_senders and self._complete(rnd, got):
+                        self._check_and_store(rnd, sender, got)
             if self._done_senders != set(self.others):
                 return out
             try:
                 transition = rnd.finalize()
+            except PeerMisbehaved as exc:
+                raise _Fault(exc.culprits, rnd.number, exc.reason, exc.evidence) from None
             except (EncodingError, InvalidProof) as exc:
                 # A round that finds a fault at the end must name its culprits.
                 raise Bug(f"round {rnd.number} failed in finalize without a culprit: {exc}") from exc

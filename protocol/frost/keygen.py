@@ -58,6 +58,7 @@ class FrostKeygen(Machine):
         self.tag = session_tag(KEYGEN, session_id, [("suite", suite.name), ("key-id", key_id),
                                                     ("parties", list(self.parties)),
                                                     ("threshold", threshold)])
+        self.context = self.tag  # parties with different inputs abort without blame
 
     def _begin(self) -> Transition:
         group = self.group

@@ -17,9 +17,9 @@ from protocol.frost.keygen_round2 import KeygenRound2
 from protocol.group import Scalar
 from protocol.keygen_certificate import (
     ParticipantCommitment,
-    verify_participant,
     assemble_certificate,
     public_shares,
+    verify_participant,
 )
 from protocol.machine import Round, Send, Transition
 

@@ -42,6 +42,7 @@ class FrostRefresh(Machine):
             ("suite", share.suite), ("key-id", share.key_id), ("epoch", share.epoch),
             ("public-key", share.public_key), ("parties", list(share.parties)),
             ("threshold", share.threshold)])
+        self.context = self.tag  # parties with different inputs abort without blame
 
     def _begin(self) -> Transition:
         group = self.group

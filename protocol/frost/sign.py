@@ -61,6 +61,7 @@ class FrostSign(Machine):
             ("suite", self.suite.name), ("key-id", share.key_id), ("epoch", share.epoch),
             ("public-key", share.public_key), ("signers", list(signers)), ("message", message),
             ("path", path_text), ("taproot", int(taproot))])
+        self.context = self.tag  # parties with different inputs abort without blame
 
     def _begin(self) -> Transition:
         nonces = SigningNonces.generate(self.suite, self.share.secret, self.rng)

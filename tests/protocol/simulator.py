@@ -19,7 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from protocol import wire
-from protocol.channel import TO_ALL, Channel, Frame, make_frame, session_prefix
+from protocol.channel import Channel
+from protocol.frames import TO_ALL, Frame, make_frame, session_prefix
 from protocol.identity import Ed25519Signer
 from protocol.machine import Incoming, Machine, Outgoing
 from protocol.rng import SeededRng, randbelow
@@ -61,11 +62,14 @@ class Network:
     delivered: int = 0
     log: list[tuple[int, int, bytes]] = field(default_factory=list)
 
-    def resign(self, sender: int, frame_bytes: bytes, new_body: bytes) -> bytes:
-        """``sender``'s frame with another body, validly signed: what an equivocator sends."""
+    def resign(self, sender: int, frame_bytes: bytes, new_body: bytes, *, round_: int | None = None,
+               recipient: int | None = None) -> bytes:
+        """``sender``'s frame with another body (or round, recipient), validly signed."""
         frame = wire.decode(frame_bytes, Frame)
-        return wire.encode(make_frame(self.signers[sender], session_prefix(self.session_id), sender,
-                                      frame.round, frame.recipient, new_body))
+        return wire.encode(make_frame(
+            self.signers[sender], session_prefix(self.session_id), sender,
+            frame.round if round_ is None else round_,
+            frame.recipient if recipient is None else recipient, frame.context, new_body))
 
 
 def run(machines: Mapping[int, Machine], *, seed: int = 0, session_id: str = SESSION,

@@ -3,8 +3,9 @@
 import pytest
 
 from protocol import wire
-from protocol.channel import Accusation, Channel, Echo, EchoEntry, Frame
+from protocol.channel import Channel
 from protocol.errors import UsageError
+from protocol.frames import Accusation, Echo, EchoEntry, Frame
 from protocol.machine import Incoming, Outgoing
 from tests.protocol import simulator
 from tests.protocol.toy import Number, Piece, toy_machines
@@ -65,22 +66,86 @@ def test_a_forged_echo_entry_is_blamed_on_the_echoer():
 
 
 def test_a_false_accusation_is_blamed_on_the_accuser():
+    seen: dict[int, bytes] = {}
+
+    def accuse_falsely(sender, recipient, body):
+        msg = wire.decode_one_of(body, (Frame, Echo, Accusation))
+        if sender == 1 and recipient == 3 and isinstance(msg, Frame) and msg.round == 1:
+            seen[msg.recipient] = body
+        if sender == 3 and recipient == 2 and len(seen) == 2:
+            false = wire.encode(Accusation(1, 1, tuple(seen.values())))
+            seen.clear()
+            return [false, body]
+        return [body]
+    net = simulator.run(toy_machines(3), network=accuse_falsely)
+    blame = net.channels[2].blame
+    assert blame is not None and blame.culprits == (3,) and "pass every check" in blame.check
+
+
+def test_an_accusation_after_the_result_changes_nothing():
     net = simulator.run(toy_machines(3))
-    ch = net.channels
-    # Party 3 accuses party 1 of its honest round-1 frames.
-    frames = tuple(body for s, r, body in net.log
-                   if s == 1 and r == 3 and isinstance(wire.decode_one_of(body, (Frame, Echo, Accusation)), Frame)
-                   and wire.decode(body, Frame).round == 1)
-    accusation = wire.encode(Accusation(1, 1, frames))
-    ch[2].receive(Incoming(3, 1, accusation))
-    assert ch[2].blame.culprits == (3,) and "pass every check" in ch[2].blame.check
+    frames = tuple(body for s, r, body in net.log if s == 1 and r == 3 and _is_frame_of_round(body, 1))
+    ch = net.channels[2]
+    ch.receive(Incoming(3, 1, wire.encode(Accusation(1, 1, frames))))
+    assert ch.blame is None and ch.result == 600
+
+
+def test_no_result_is_released_until_every_party_said_done():
+    def hold_done_from_2(sender, recipient, body):
+        return [] if sender == 2 and _is_frame_of_round(body, 3) else [body]
+    net = simulator.run(toy_machines(3), network=hold_done_from_2)
+    for p, ch in net.channels.items():
+        assert ch.machine.result == 600
+        assert ch.result is None if p != 2 else True
+        assert ch.blame is None
+
+
+def test_parties_started_with_different_inputs_abort_without_blame():
+    machines = toy_machines(3)
+    machines[2].context = b"another message"
+    net = simulator.run(machines)
+    for ch in net.channels.values():
+        assert ch.result is None
+        assert ch.blame is not None and ch.blame.culprits == () and "other inputs" in ch.blame.check
+
+
+def test_a_signed_frame_for_a_round_that_does_not_exist_convicts_its_sender():
+    def stray(sender, recipient, body):
+        msg = wire.decode_one_of(body, (Frame, Echo, Accusation))
+        if sender == 4 and recipient == 1 and isinstance(msg, Frame) and msg.round == 1 and msg.recipient == 1:
+            return [holder["net"].resign(4, body, msg.body, round_=7), body]
+        return [body]
+    machines = toy_machines(4)
+    holder = {"net": simulator.Network({}, simulator.signers(sorted(machines)), simulator.SESSION)}
+    net = simulator.run(machines, network=stray)
+    simulator.assert_all_blame(net, 4, "does not have")
+
+
+def test_a_late_message_of_a_kind_the_round_lacks_is_blamed_on_its_sender_by_everyone():
+    sent = {"done": False}
+
+    def late_direct(sender, recipient, body):
+        msg = wire.decode_one_of(body, (Frame, Echo, Accusation))
+        if sender == 4 and recipient == 1 and isinstance(msg, Frame) and msg.round == 2 and not sent["done"]:
+            sent["done"] = True   # round 2 is broadcast-only: a direct round-2 frame is impossible
+            return [body, holder["net"].resign(4, body, msg.body, recipient=1)]
+        return [body]
+    machines = toy_machines(4)
+    holder = {"net": simulator.Network({}, simulator.signers(sorted(machines)), simulator.SESSION)}
+    net = simulator.run(machines, network=late_direct)
+    simulator.assert_all_blame(net, 4)
+
+
+def _is_frame_of_round(body: bytes, number: int) -> bool:
+    msg = wire.decode_one_of(body, (Frame, Echo, Accusation))
+    return isinstance(msg, Frame) and msg.round == number
 
 
 def test_a_frame_with_a_bad_signature_is_blamed_on_its_sender():
     def break_signature(sender, recipient, body):
         msg = wire.decode_one_of(body, (Frame, Echo, Accusation))
         if sender == 4 and recipient == 1 and isinstance(msg, Frame):
-            return [wire.encode(Frame(msg.round, msg.recipient, msg.body, bytes(64)))]
+            return [wire.encode(Frame(msg.round, msg.recipient, msg.context, msg.body, bytes(64)))]
         return [body]
     net = simulator.run(toy_machines(4), network=break_signature)
     assert net.channels[1].blame.culprits == (4,) and "signature" in net.channels[1].blame.check

@@ -49,7 +49,7 @@ def parse_path(path: str | tuple[int, ...] | list[int]) -> tuple[int, ...]:
             if part.endswith(("'", "h", "H")):
                 raise UsageError(f"hardened step {part!r}: a threshold key has no whole private "
                                  "key, so only non-hardened derivation is possible")
-            if not part.isdigit() or (len(part) > 1 and part[0] == "0"):
+            if not (part.isascii() and part.isdigit()) or (len(part) > 1 and part[0] == "0"):
                 raise UsageError(f"path step {part!r} is not a decimal index")
             steps.append(int(part))
     else:

@@ -54,7 +54,7 @@ def test_ed25519_children_are_additive_tweaks():
     assert hd.derive(ED25519, ED25519.base_mul(x), bytes(32), "m/1/3").public_key != child.public_key
 
 
-@pytest.mark.parametrize("path", ["m/0'", "m/1h", "m/2147483648", "44/0", "m/x", "m/01", [2**31]])
+@pytest.mark.parametrize("path", ["m/0'", "m/1h", "m/2147483648", "44/0", "m/x", "m/01", "m/\u00b3", "m/\u0663", [2**31]])
 def test_hardened_and_malformed_paths_are_refused(path):
     with pytest.raises(UsageError):
         hd.parse_path(path)

@@ -19,12 +19,16 @@ and their signatures are in ``protocol.frames``):
   a round or kind the protocol does not have convicts its signer on its own.
 * Final agreement: when the machine has its result, the party broadcasts ``Done``
   as round ROUNDS+1 through the same echo. ``result`` is released only when every
-  party's ``Done`` arrived, so either every honest party outputs or none does: an
-  honest party that found a fault sends its accusation instead of ``Done``. After
-  its own ``Done`` a party still convicts on a valid accusation but no longer aborts
-  on a false one. A malicious party can still leave some parties waiting (by
-  withholding its echo from them) while others finish; where that matters (a new
-  key or epoch) the daemon makes the outcome final on the ledger.
+  party's ``Done`` arrived, so an honest party that found a fault (and therefore
+  accused instead of saying ``Done``) stops every other party from outputting.
+  Once a party has said ``Done`` it stands by it: later faults, false accusations
+  and accusations by parties that said ``Done`` themselves are kept in
+  ``after_done`` for the logs but abort nothing. What still aborts it: a valid
+  accusation by a party that has not said ``Done`` (that party never will, so no one
+  can output), and faults of the final round itself, seen alike through the echo. A
+  malicious party can still leave some parties waiting (by withholding its echo
+  from them) while others finish; where that matters (a new key or epoch) the
+  daemon makes the outcome final on the ledger.
 """
 
 from __future__ import annotations
@@ -85,20 +89,32 @@ class Channel:
         self._echoes: dict[int, dict[int, Echo]] = {}           # round -> echoer -> echo
         self._echoed: set[int] = set()
         self._delivered: set[int] = set()
-        self._accusations: list[tuple[int, Accusation]] = []
+        self._accusations: dict[int, Accusation] = {}          # accuser -> its (first) accusation
         self._said_done = False
-        self.ignored: list[Blame] = []  # false accusations received after this party said Done
+        self._early: list[Incoming] | None = []                 # messages received before start()
+        self._early_limit = 4 * len(machine.parties) * (self.final_round + 1)
+        #: faults and verdicts met after this party said Done: they no longer change its
+        #: outcome (see the module docstring) but are kept for the operator's logs
+        self.after_done: list[Blame] = []
 
     @property
     def finished(self) -> bool:
         return self.blame is not None or self.result is not None
 
     def start(self) -> list[Outgoing]:
-        return self._wrap(self.machine.start()) + self._after_machine_step()
+        out = self._wrap(self.machine.start()) + self._after_machine_step()
+        early, self._early = self._early, None
+        for msg in early:
+            out += self.receive(msg)
+        return out
 
     def receive(self, msg: Incoming) -> list[Outgoing]:
         if msg.sender not in self.machine.others:
             raise UsageError(f"party {msg.sender} is not another participant of this session")
+        if self._early is not None:  # not started yet: keep a bounded number of messages
+            if len(self._early) < self._early_limit:
+                self._early.append(msg)
+            return []
         if self.finished:
             return []
         try:
@@ -108,17 +124,31 @@ class Channel:
             elif isinstance(envelope, Echo):
                 out = self._on_echo(msg.sender, envelope)
             else:
-                self._accusations.append((msg.sender, envelope))
+                # An honest party accuses once: keep the first accusation of each party.
+                self._accusations.setdefault(msg.sender, envelope)
                 out = []
             return out + self._after_machine_step()
         except EncodingError as exc:
-            self.blame = Blame((msg.sender,), msg.round, f"channel: {exc}", (msg.body,))
+            return self._fail(_Fault((msg.sender,), msg.round, f"channel: {exc}", (msg.body,)))
         except _Fault as fault:
-            self.blame = fault.blame
-            if fault.provable:  # frames the culprit signed: proof for everyone
-                b = fault.blame
-                return [self._broadcast_now(b.round, Accusation(b.round, b.culprits[0], b.evidence))]
+            return self._fail(fault)
+
+    def _fail(self, fault: _Fault) -> list[Outgoing]:
+        if self._said_done and fault.blame.round != self.final_round:
+            # Having said Done, this party stands by its result: only the final round's
+            # own faults (seen alike by every party through the echo) can still abort it.
+            self._note_after_done(fault.blame)
+            return []
+        self.blame = fault.blame
+        self.machine.abandon(self.blame.check)
+        if fault.provable:  # frames the culprit signed: proof for everyone
+            b = fault.blame
+            return [self._broadcast_now(b.round, Accusation(b.round, b.culprits[0], b.evidence))]
         return []
+
+    def _note_after_done(self, blame: Blame) -> None:
+        if len(self.after_done) < len(self.machine.parties):
+            self.after_done.append(blame)
 
     # -- sending ------------------------------------------------------------------------
 
@@ -160,11 +190,13 @@ class Channel:
         if not frame_signed_by(self._verifier, self._keys[sender], sender, frame):
             raise _Fault((sender,), frame.round, "channel: bad frame signature")
         if frame.context != self.context:
-            raise _Fault((), frame.round, f"channel: party {sender} was started with other inputs")
+            raise _Fault((), frame.round, f"channel: party {sender} was started with other inputs", (raw,))
         key = (sender, frame.round, frame.recipient)
         seen = self._frames.get(key)
         if seen is not None:
-            if seen == raw:
+            # Signatures are not unique (a signer can make many for one message), so two
+            # frames are the same message when their bodies are.
+            if wire.decode(seen, Frame).body == frame.body:
                 return []
             raise _Fault((sender,), frame.round, "channel: two different frames for one round",
                          (seen, raw), provable=True)
@@ -253,20 +285,19 @@ class Channel:
         return [self._broadcast_now(blame.round, Accusation(blame.round, accused, frames))]
 
     def _retry_accusations(self) -> None:
-        waiting = []
-        for accuser, accusation in self._accusations:
+        for accuser, accusation in list(self._accusations.items()):
             if self.blame is not None or self.result is not None:
-                break
+                return
             verdict = self._judge(accuser, accusation)
             if verdict is None:
-                waiting.append((accuser, accusation))
-            elif verdict.culprits == (accuser,) and self._said_done:
-                # Having said Done, this party stands by its result; a false accusation
-                # cannot take it back (the result still needs every party's Done).
-                self.ignored.append(verdict)
+                continue  # this party has not reached the accused round yet
+            del self._accusations[accuser]
+            accuser_said_done = accuser in self._broadcasts.get(self.final_round, {})
+            if self._said_done and (verdict.culprits == (accuser,) or accuser_said_done):
+                self._note_after_done(verdict)
             else:
                 self.blame = verdict
-        self._accusations = waiting
+                self.machine.abandon(verdict.check)
 
     def _judge(self, accuser: int, accusation: Accusation) -> Blame | None:
         """Whom an accusation convicts: the accused if its frames fail, else the accuser.

@@ -20,7 +20,9 @@ TO_ALL = 0
 MAX_ROUND = 64
 DIGEST_SIZE = 32
 _PARTY = wire.UInt(2**32 - 1)
-_MAX_FRAME_BODY = wire.MAX_MESSAGE_BYTES - 1024
+# An accusation carries up to two whole frames and must itself fit in one message.
+_MAX_FRAME = wire.MAX_MESSAGE_BYTES // 2 - 1024
+_MAX_FRAME_BODY = _MAX_FRAME - 1024
 
 
 @wire.message(0x0601)
@@ -60,7 +62,7 @@ class Accusation:
     round: int = wire.field(wire.UInt(MAX_ROUND))
     accused: int = wire.field(_PARTY)
     frames: tuple[bytes, ...] = wire.field(
-        wire.Seq(wire.Bytes(max_size=wire.MAX_MESSAGE_BYTES // 4), min_len=1, max_len=2))
+        wire.Seq(wire.Bytes(max_size=_MAX_FRAME), min_len=1, max_len=2))
 
 
 @wire.message(0x0605)

@@ -221,12 +221,29 @@ class Machine(ABC):
 
     # -- internals ---------------------------------------------------------------------
 
+    def abandon(self, reason: str = "the session was abandoned") -> None:
+        """End the session here (a timeout, a channel-level abort): no one is blamed by
+        this call, and the session's secrets are dropped."""
+        if not self.finished:
+            self.blame = Blame((), self.round_number, reason)
+        self._end_aborted()
+
+    def _erase_secrets(self) -> None:
+        """Drop secrets that only this session needed (nonces); protocols that keep any override it."""
+        return None
+
+    def _end_aborted(self) -> None:
+        self._round = None
+        self._rounds.clear()   # round objects hold per-session secrets (k_i, γ_i, nonces)
+        self._pending.clear()
+        self._erase_secrets()
+
     def _guarded(self, step) -> list[Outgoing]:
         try:
             return step()
         except _Fault as fault:
             self.blame = fault.blame
-            self._round = None
+            self._end_aborted()
             return []
 
     def _decode(self, cls: type | None, body: bytes | None, kind: str) -> Any:

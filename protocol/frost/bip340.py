@@ -7,7 +7,8 @@ rules, all of them in this module's hooks:
   challenge hashes only the x coordinates of R and of the public key;
 * a public key and a group commitment R stand for their even-y forms:
   ``adjust_key``/``adjust_commitment`` negate a point with an odd y, and the
-  signing code then negates the secret (key share or nonces) to match;
+  signing code then negates the secret (key share or nonces) to match; the DKG
+  applies ``adjust_key`` once to its result, so key shares hold even-y keys;
 * signatures are x(R) || z (64 bytes), public keys 32-byte x-only;
 * ``taproot_tweak`` is BIP341's key-path tweak for an output key without a script
   tree (BIP86): t = H_TapTweak(x(P));

@@ -1,4 +1,4 @@
-"""What the FROST state machines share: session tags, chain-code hashing, Feldman checks.
+"""What the FROST state machines share: session tags, polynomials, chain codes, Feldman checks.
 
 A session tag is a 32-byte transcript hash of the session id and every input the
 parties must agree on (suite, key, signer set, message, ...). Each round-1
@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from protocol.errors import UsageError
-from protocol.group import Group, Point
+from protocol.group import Group, Point, Scalar
 from protocol.keygen_certificate import public_shares
+from protocol.rng import Rng
 from protocol.transcript import Transcript
 
 KEYGEN = "frost-keygen"
@@ -31,6 +32,20 @@ def session_tag(protocol: str, session_id: bytes, items: Sequence[tuple[str, obj
     t.append("session", session_id)
     t.append_all(items)
     return t.challenge_bytes("tag", TAG_SIZE)
+
+
+def sample_polynomial(group: Group, rng: Rng, degree: int,
+                      constant: Scalar | None = None) -> tuple[Scalar, ...]:
+    """A polynomial of ``degree`` with uniform non-zero coefficients (``constant`` fixed if given).
+
+    The DKG and refresh both deal with it. Coefficients are never zero: a zero one
+    would commit to the identity, which no FROST message carries.
+    """
+    if degree < 1:
+        raise UsageError("a FROST sharing polynomial has degree >= 1")
+    head = () if constant is None else (constant,)
+    count = degree + 1 - len(head)
+    return (*head, *(group.random_nonzero_scalar(rng) for _ in range(count)))
 
 
 def chain_commitment(tag: bytes, party: int, contribution: bytes) -> bytes:
@@ -56,4 +71,4 @@ def feldman_value(group: Group, vector: Sequence[Point], x: int) -> Point:
 
 
 __all__ = ["KEYGEN", "REFRESH", "SIGN", "TAG_SIZE", "chain_code", "chain_commitment",
-           "feldman_value", "session_tag"]
+           "feldman_value", "sample_polynomial", "session_tag"]

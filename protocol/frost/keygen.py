@@ -16,7 +16,12 @@ the same check on the shown messages, blames the sender (a complaint). Round 2
 all contributions, so no party can choose it.
 
 Output: ``FrostKeygenOutput(share, certificate)`` with share x_j = Σ_i f_i(j),
-public key Σ_i F_i[0], every public share and the chain code.
+public key Σ_i F_i[0], every public share and the chain code. For BIP340 the key
+is then normalized as frost-secp256k1-tr does after its DKG: when Σ_i F_i[0] has
+an odd y, every share, every public share and the key are negated, so the key
+share holds the even-y key whose x-only encoding is the BIP340 key (and an xpub
+made from it derives the same children). The certificate still proves the DKG's
+key (``FrostKeygenOutput.certified_key``), which has that same x-only encoding.
 """
 
 from __future__ import annotations
@@ -25,9 +30,9 @@ from collections.abc import Sequence
 
 from protocol import shamir
 from protocol.errors import UsageError
-from protocol.frost.common import KEYGEN, chain_commitment, session_tag
+from protocol.frost.common import KEYGEN, chain_commitment, sample_polynomial, session_tag
 from protocol.frost.keygen_round1 import DkgCommit, DkgShare, KeygenRound1
-from protocol.frost.shares import KEY_ID_MAX, FrostKeygenOutput, check_parameters
+from protocol.frost.shares import FrostKeygenOutput, check_parameters
 from protocol.frost.suites import suite_by_name
 from protocol.keygen_certificate import certify_participant
 from protocol.machine import Machine, Send, Transition
@@ -44,13 +49,11 @@ class FrostKeygen(Machine):
     def __init__(self, suite_name: str, party: int, parties: Sequence[int], threshold: int,
                  key_id: str, session_id: bytes, rng: Rng) -> None:
         suite = suite_by_name(suite_name)
-        super().__init__(party, parties, suite.group)
         try:
-            check_parameters(self.parties, threshold)
+            check_parameters(parties, threshold, key_id)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        if not isinstance(key_id, str) or not 1 <= len(key_id.encode()) <= KEY_ID_MAX:
-            raise UsageError(f"a key id is a string of 1..{KEY_ID_MAX} bytes")
+        super().__init__(party, parties, suite.group)
         self.suite = suite
         self.threshold = threshold
         self.key_id = key_id
@@ -62,8 +65,7 @@ class FrostKeygen(Machine):
 
     def _begin(self) -> Transition:
         group = self.group
-        # Non-zero coefficients: a zero one would commit to the identity, which no vector carries.
-        coefficients = tuple(group.random_nonzero_scalar(self.rng) for _ in range(self.threshold + 1))
+        coefficients = sample_polynomial(group, self.rng, self.threshold)
         entry = certify_participant(self.key_id, group, self.parties, self.threshold, self.party,
                                     coefficients, self.rng)
         contribution = self.rng.random_bytes(CONTRIBUTION_SIZE)

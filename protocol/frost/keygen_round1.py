@@ -83,10 +83,17 @@ class KeygenRound1(Round):
         public = public_shares(m.group, vectors, m.parties)
         if m.group.base_mul(self.secret) != public[m.party]:
             raise Bug("verified shares do not add up to this party's public share")
-        public_key = m.group.sum_points(v[0] for v in vectors)
+        dkg_key = m.group.sum_points(v[0] for v in vectors)
+        if dkg_key.is_identity():
+            raise Bug("the DKG key is the identity despite every proof of knowledge")
+        # The suite's normal form (BIP340: even y, as frost-secp256k1-tr's post-DKG step):
+        # a key with an odd y is negated, with every share and public share.
+        public_key, sign = m.suite.adjust_key(dkg_key)
+        secret = self.secret if sign == 1 else -self.secret
+        shares = tuple(public[j] if sign == 1 else -public[j] for j in m.parties)
         chain_commitments = {j: c.chain_commitment for j, c in self.commits.items()}
-        nxt = KeygenRound2(m, certificate, self.secret, public_key,
-                           tuple(public[j] for j in m.parties), chain_commitments, self.contribution)
+        nxt = KeygenRound2(m, certificate, secret, public_key, shares, chain_commitments,
+                           self.contribution)
         return Transition([Send(nxt.reveal)], next=nxt)
 
 

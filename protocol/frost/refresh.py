@@ -9,7 +9,7 @@ every honest party through an accusation. Then
 
     x_j' = x_j + Σ_i g_i(j),      X_j' = X_j + Σ_i g_i(j)·G,
 
-and since Σ_i g_i(0) = 0 the key is unchanged. A commitment needs no proof of
+and since Σ_i g_i(0) = 0 the key is unchanged (a BIP340 key stays even-y). A commitment needs no proof of
 knowledge: the t+1 or more values the sender must hand out consistently fix its
 polynomial. The output is the share at ``epoch + 1``; old and new shares lie on
 different polynomials and do not combine.
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from protocol import shamir
 from protocol.errors import UsageError
-from protocol.frost.common import REFRESH, session_tag
+from protocol.frost.common import REFRESH, sample_polynomial, session_tag
 from protocol.frost.refresh_round1 import RefreshCommit, RefreshRound1, RefreshShare
 from protocol.frost.shares import FrostKeyShare
 from protocol.keygen_certificate import feldman_commitments
@@ -46,9 +46,8 @@ class FrostRefresh(Machine):
 
     def _begin(self) -> Transition:
         group = self.group
-        coefficients = tuple(group.random_nonzero_scalar(self.rng) for _ in range(self.share.threshold))
-        polynomial = (group.scalar(0), *coefficients)
-        commit = RefreshCommit(self.tag, feldman_commitments(group, coefficients))
+        polynomial = sample_polynomial(group, self.rng, self.share.threshold, constant=group.scalar(0))
+        commit = RefreshCommit(self.tag, feldman_commitments(group, polynomial[1:]))
         sends = [Send(commit)]
         sends += [Send(RefreshShare(shamir.evaluate(polynomial, j)), j) for j in self.others]
         return Transition(sends, next=RefreshRound1(self, commit, shamir.evaluate(polynomial, self.party)))

@@ -5,13 +5,18 @@ every party's public share X_j = x_j·G, the group public key, the joint chain
 code, the suite name and the epoch (refresh increments it). It is a wire message
 so that it can be stored and backed up with the one codec; every record carries
 ``schema``. Decoding (or constructing) one checks that it is consistent: the
-secret matches this party's public share and the public shares lie on one
-polynomial of degree t through the public key. The secret is redacted in repr.
+secret matches this party's public share, the public shares lie on one
+polynomial of degree t through the public key, and the key is in its suite's
+normal form (BIP340: even y, so the 32-byte x-only key *is* the key and its
+33-byte form is 0x02 || x). The secret is redacted in repr, and a share is never
+pickled or copied: it is stored with the wire codec only.
+
+``check_parameters`` is FROST's one check of (parties, threshold, key id).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from protocol import shamir, wire
@@ -23,23 +28,52 @@ from protocol.keygen_certificate import KeygenCertificate
 
 SCHEMA = 1
 MAX_PARTIES = 32
+MAX_PARTY_ID = 2**16 - 1
 KEY_ID_MAX = 128
-_PARTY = wire.UInt(2**16 - 1)
+_PARTY = wire.UInt(MAX_PARTY_ID)
 
 
-def check_parameters(parties: tuple[int, ...], threshold: int) -> None:
-    """Raise ValueError unless ``parties`` and ``threshold`` describe a t-of-n key."""
+def _is_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def check_parameters(parties: Sequence[int], threshold: int, key_id: str) -> None:
+    """Raise ValueError unless (parties, threshold, key_id) describe a t-of-n FROST key."""
+    parties = tuple(parties)
     if not 2 <= len(parties) <= MAX_PARTIES:
         raise ValueError(f"need 2..{MAX_PARTIES} parties")
-    if list(parties) != sorted(set(parties)) or parties[0] < 1:
+    if not all(_is_int(j) for j in parties) or list(parties) != sorted(set(parties)) or parties[0] < 1:
         raise ValueError("parties must be distinct positive indices in increasing order")
-    if isinstance(threshold, bool) or not 1 <= threshold < len(parties):
+    if parties[-1] > MAX_PARTY_ID:
+        raise ValueError(f"party ids are at most {MAX_PARTY_ID}")
+    if not _is_int(threshold) or not 1 <= threshold < len(parties):
         raise ValueError("threshold must be in [1, number of parties)")
+    if not isinstance(key_id, str) or not 1 <= len(key_id.encode()) <= KEY_ID_MAX:
+        raise ValueError(f"a key id is a string of 1..{KEY_ID_MAX} bytes")
+
+
+class _NeverPickled:
+    """A record with a secret: stored with the wire codec only, never pickled or copied."""
+
+    __slots__ = ()
+    _REFUSAL = "a key share is never pickled or copied; store it with the wire codec"
+
+    def __reduce_ex__(self, protocol):
+        raise UsageError(self._REFUSAL)
+
+    def __reduce__(self):
+        raise UsageError(self._REFUSAL)
+
+    def __copy__(self):
+        raise UsageError(self._REFUSAL)
+
+    def __deepcopy__(self, memo):
+        raise UsageError(self._REFUSAL)
 
 
 @wire.message(0x0301)
 @dataclass(frozen=True, slots=True, repr=False)
-class FrostKeyShare:
+class FrostKeyShare(_NeverPickled):
     """Party ``party``'s share of a t-of-n FROST key (any t+1 parties sign)."""
 
     schema: int = wire.field(wire.UInt(255))
@@ -64,11 +98,13 @@ class FrostKeyShare:
             raise ValueError(str(exc)) from None
         if suite.group is not self.public_key.group or self.secret.group is not suite.group:
             raise ValueError(f"the key's points are not on the {self.suite} suite's group")
-        check_parameters(self.parties, self.threshold)
+        check_parameters(self.parties, self.threshold, self.key_id)
         if self.party not in self.parties:
             raise ValueError(f"party {self.party} is not among the parties")
         if len(self.public_shares) != len(self.parties):
             raise ValueError("one public share per party")
+        if self.public_key.is_identity() or suite.adjust_key(self.public_key)[1] != 1:
+            raise ValueError(f"a {self.suite} key is kept in its normal form (BIP340: even y)")
         if suite.group.base_mul(self.secret) != self.public_share(self.party):
             raise ValueError("the secret share does not match this party's public share")
         # The public shares lie on one polynomial of degree t whose value at 0 is the key.
@@ -98,8 +134,16 @@ class FrostKeyShare:
             raise UsageError(f"party {j} holds no share of this key") from None
 
     def check_signers(self, signers: Iterable[int]) -> tuple[int, ...]:
-        """The signer set, sorted: at least t+1 distinct holders, this party among them."""
-        signers = tuple(sorted(set(signers)))
+        """The signer set, sorted: at least t+1 distinct holders, this party among them.
+
+        A party listed twice is refused, not dropped: the caller's list is wrong.
+        """
+        signers = tuple(signers)
+        if not all(_is_int(j) for j in signers):
+            raise UsageError("signers are party ids")
+        if len(set(signers)) != len(signers):
+            raise UsageError(f"signers {list(signers)} name a party twice")
+        signers = tuple(sorted(signers))
         if len(signers) < self.threshold + 1:
             raise UsageError(f"at least {self.threshold + 1} signers are needed, got {len(signers)}")
         if any(j not in self.parties for j in signers) or self.party not in signers:
@@ -120,11 +164,32 @@ class FrostKeyShare:
 
 @wire.message(0x0302)
 @dataclass(frozen=True, slots=True, repr=False)
-class FrostKeygenOutput:
-    """What the DKG gives each party: its share and the certificate the ledger checks."""
+class FrostKeygenOutput(_NeverPickled):
+    """What the DKG gives each party: its share and the certificate the ledger checks.
+
+    The certificate proves ``certified_key`` = Σ F_i[0], the key the DKG produced.
+    The share holds that key in its suite's normal form: the same key for Ed25519,
+    and for BIP340 its even-y form (the negation when the DKG's y is odd), which
+    has the same 32-byte x-only encoding. The ledger checks the certificate against
+    ``certified_key``.
+    """
 
     share: FrostKeyShare = wire.field(wire.Nested(FrostKeyShare))
     certificate: KeygenCertificate = wire.field(wire.Nested(KeygenCertificate))
+
+    def __post_init__(self) -> None:
+        if [e.party for e in self.certificate.entries] != list(self.share.parties):
+            raise ValueError("the certificate's entries are not the share's parties")
+        certified = self.certified_key
+        if certified.is_identity() or \
+                self.share.ciphersuite.adjust_key(certified)[0] != self.share.public_key:
+            raise ValueError("the share's key is not the certified key (in its normal form)")
+
+    @property
+    def certified_key(self) -> Point:
+        """Σ F_i[0] over the certificate: the DKG's key, before BIP340's even-y normalization."""
+        group = self.share.group
+        return group.sum_points(e.commitments[0] for e in self.certificate.entries)
 
     def __repr__(self) -> str:
         return f"FrostKeygenOutput({self.share!r})"
@@ -139,5 +204,5 @@ class FrostSignature:
     public_key: bytes = wire.field(wire.Bytes(min_size=32, max_size=33))
 
 
-__all__ = ["KEY_ID_MAX", "MAX_PARTIES", "SCHEMA", "FrostKeyShare", "FrostKeygenOutput",
+__all__ = ["KEY_ID_MAX", "MAX_PARTIES", "MAX_PARTY_ID", "SCHEMA", "FrostKeyShare", "FrostKeygenOutput",
            "FrostSignature", "check_parameters"]

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from protocol import wire
-from protocol.errors import InvalidProof
+from protocol.errors import Bug, InvalidProof
 from protocol.frost.common import SIGN, TAG_SIZE
 from protocol.frost.core import Commitment, SigningPackage
-from protocol.frost.nonces import SigningNonces
 from protocol.frost.sign_round2 import SignatureShare, SignRound2
 from protocol.group import Point
 from protocol.machine import Round, Send, Transition
@@ -38,10 +37,9 @@ class SignRound1(Round):
     number = 1
     broadcast_type = SigningCommitments
 
-    def __init__(self, m: FrostSign, nonces: SigningNonces) -> None:
-        self.m = m
-        self.nonces = nonces
-        self.commitments = {m.party: Commitment(m.party, *nonces.commitments)}
+    def __init__(self, m: FrostSign) -> None:
+        self.m = m  # the machine holds the nonces: the one object to erase them from
+        self.commitments = {m.party: Commitment(m.party, *m.nonces.commitments)}
 
     def verify(self, sender: int, recipient: int, broadcast: SigningCommitments, direct: None) -> None:
         if broadcast.session != self.m.tag:
@@ -52,9 +50,11 @@ class SignRound1(Round):
 
     def finalize(self) -> Transition:
         m = self.m
+        if m.nonces is None:
+            raise Bug("no nonces left in a session that is still running")
         package = SigningPackage(m.suite, m.key, self.commitments.values(), m.message, context=m.tag)
-        share = package.sign_share(m.party, m.share.secret, self.nonces)  # consumes the nonces
-        self.nonces = None
+        share = package.sign_share(m.party, m.share.secret, m.nonces)  # consumes the nonces
+        m.nonces = None
         return Transition([Send(SignatureShare(share))], next=SignRound2(m, package, share))
 
 

@@ -20,7 +20,7 @@ from protocol import shamir
 from protocol.errors import UsageError
 from protocol.frost.ciphersuite import Ciphersuite
 from protocol.frost.shares import FrostKeyShare
-from protocol.frost.suites import suite_by_name
+from protocol.frost.suites import as_suite
 from protocol.frost.tweak import signing_key
 from protocol.group import Scalar
 from protocol.rng import Rng
@@ -52,7 +52,7 @@ def sign(suite: Ciphersuite | str, secret: Scalar, message: bytes, *, chain_code
          path: str | None = None, taproot: bool = False, rng: Rng | None = None,
          aux: bytes | None = None) -> bytes:
     """A signature by the raw scalar ``secret`` (or its ``path``/``taproot`` child) on ``message``."""
-    suite = suite_by_name(suite) if isinstance(suite, str) else suite
+    suite = as_suite(suite)
     group = suite.group
     if not isinstance(secret, Scalar) or secret.group is not group or secret.is_zero():
         raise UsageError(f"the secret is a non-zero scalar of the {suite.name} suite's group")
@@ -73,7 +73,7 @@ def sign(suite: Ciphersuite | str, secret: Scalar, message: bytes, *, chain_code
 def public_key(suite: Ciphersuite | str, secret: Scalar, *, chain_code: bytes | None = None,
                path: str | None = None, taproot: bool = False) -> bytes:
     """The encoded key that ``sign`` with the same arguments produces signatures for."""
-    suite = suite_by_name(suite) if isinstance(suite, str) else suite
+    suite = as_suite(suite)
     key = signing_key(suite, suite.group.base_mul(secret), chain_code=chain_code, path=path,
                       taproot=taproot)
     return suite.encode_public_key(key.public_key)

@@ -19,4 +19,13 @@ def suite_by_name(name: str) -> Ciphersuite:
     return suite
 
 
-__all__ = ["SUITES", "suite_by_name"]
+def as_suite(suite: Ciphersuite | str) -> Ciphersuite:
+    """A suite given by name or as itself; UsageError for anything else."""
+    if isinstance(suite, str):
+        return suite_by_name(suite)
+    if not isinstance(suite, Ciphersuite):
+        raise UsageError(f"{suite!r} is not a FROST ciphersuite")
+    return suite
+
+
+__all__ = ["SUITES", "as_suite", "suite_by_name"]

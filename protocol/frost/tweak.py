@@ -8,9 +8,16 @@ every signing key is described by ``TweakedKey(public_key, sign, offset)`` with
 
 Threshold signers multiply their shares by ``sign`` and the aggregate adds
 c·offset; a holder of the whole secret signs with sign·s + offset. Order of
-operations (BIP32 then BIP341, as a wallet does): derive the non-hardened child,
-normalize it (BIP340: even y), add the Taproot tweak of that internal key,
+operations (BIP32 then BIP341, as a wallet does): normalize the key, derive the
+non-hardened child, normalize it, add the Taproot tweak of that internal key,
 normalize the output key.
+
+BIP340 and HD paths: a BIP340 key is its 32-byte x-only encoding, so derivation
+always starts from its even-y point, i.e. from the 33-byte key 0x02 || x (FROST
+key shares hold that point already; a raw secret with an odd-y point is
+normalized first). An xpub made from the x-only key and the chain code therefore
+derives exactly the children signed for here (BIP32 CKDpub). Intermediate
+children keep their parity, as in BIP32; only the last one is read x-only.
 """
 
 from __future__ import annotations
@@ -42,14 +49,15 @@ def signing_key(suite: Ciphersuite, public_key: Point, *, chain_code: bytes | No
     group = suite.group
     if public_key.group is not group or public_key.is_identity():
         raise UsageError("the group key is a non-identity point of the suite's group")
-    key, offset = public_key, group.scalar(0)
+    # BIP340: the key is its even-y form, and derivation starts there too (see above).
+    key, sign = suite.adjust_key(public_key)
+    offset = group.scalar(0)
     if path is not None:
         if chain_code is None:
             raise UsageError("derivation needs the key's chain code")
-        derived = hd.derive(group, public_key, chain_code, path)  # refuses hardened steps
-        key, offset = derived.public_key, derived.tweak
-    key, sign = suite.adjust_key(key)
-    offset = offset * sign
+        derived = hd.derive(group, key, chain_code, path)  # refuses hardened steps
+        key, flip = suite.adjust_key(derived.public_key)
+        sign, offset = sign * flip, derived.tweak * flip
     if taproot:
         t = suite.taproot_tweak(key)  # UsageError for suites without Taproot
         key = key + group.base_mul(t)

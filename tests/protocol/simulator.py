@@ -62,6 +62,16 @@ class Network:
     delivered: int = 0
     log: list[tuple[int, int, bytes]] = field(default_factory=list)
 
+    def pump(self, messages: list[tuple[int, int, bytes]]) -> None:
+        """Deliver (sender, recipient, body) messages, and everything they cause, in order."""
+        queue = list(messages)
+        while queue:
+            sender, recipient, body = queue.pop(0)
+            self.log.append((sender, recipient, body))
+            for o in self.channels[recipient].receive(Incoming(sender, 0, body)):
+                targets = [p for p in self.channels if p != recipient] if o.recipient is None else [o.recipient]
+                queue += [(recipient, t, o.body) for t in targets]
+
     def resign(self, sender: int, frame_bytes: bytes, new_body: bytes, *, round_: int | None = None,
                recipient: int | None = None) -> bytes:
         """``sender``'s frame with another body (or round, recipient), validly signed."""

@@ -91,3 +91,10 @@ def test_misuse_is_a_usage_error_not_blame():
         a.receive(Incoming(5, 1, b""))
     with pytest.raises(UsageError):
         ToyMachine(3, [1, 2], 1)
+
+
+def test_abandon_ends_the_session_without_blame_and_drops_round_state():
+    a, _, _, _ = _pair()
+    a.abandon("timed out")
+    assert a.blame.culprits == () and a.blame.check == "timed out"
+    assert a.kinds_of(1) is None and a.receive(Incoming(2, 1, wire.encode(Number(9)), broadcast=True)) == []

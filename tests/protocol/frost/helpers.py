@@ -1,5 +1,9 @@
 """Shared test helpers: run the DKG and signing through the simulator, verify independently.
 
+Every party's RNG is seeded per (seed, session, party): two sessions never run on
+one RNG stream, as two real sessions never would (a test that did would answer two
+challenges with related nonces, the very thing signing must never do).
+
 The external checks use other libraries only: PyNaCl (libsodium) and
 ``cryptography`` for Ed25519, coincurve's BIP340 verifier, and a BIP341 output key
 computed with hashlib and coincurve, never with protocol code.
@@ -26,10 +30,15 @@ from tests.protocol import simulator
 SUITES = ("ed25519", "bip340")
 
 
+def party_rng(kind: str, seed: str, session: bytes, party: int) -> SeededRng:
+    """The RNG of ``party`` in one session: a different stream for every session."""
+    return SeededRng(f"{kind}:{seed}:{session.hex()}:{party}")
+
+
 def keygen_machines(suite: str, n: int, t: int, *, seed: str = "", key_id: str = "key-1",
                     session: bytes = b"keygen-session") -> dict[int, FrostKeygen]:
     parties = list(range(1, n + 1))
-    return {p: FrostKeygen(suite, p, parties, t, key_id, session, SeededRng(f"kg:{suite}:{seed}:{p}"))
+    return {p: FrostKeygen(suite, p, parties, t, key_id, session, party_rng(f"kg:{suite}", seed, session, p))
             for p in parties}
 
 
@@ -46,7 +55,7 @@ def shares(suite: str, n: int, t: int, seed: str = "") -> dict[int, FrostKeyShar
 
 def sign_machines(key: dict[int, FrostKeyShare], signers, message: bytes, *,
                   session: bytes = b"sign-session", seed: str = "", **options) -> dict[int, FrostSign]:
-    return {p: FrostSign(key[p], signers, message, session, SeededRng(f"sign:{seed}:{p}"), **options)
+    return {p: FrostSign(key[p], signers, message, session, party_rng("sign", seed, session, p), **options)
             for p in signers}
 
 
@@ -89,11 +98,27 @@ def external_verify(suite: str, public_key: bytes, message: bytes, signature: by
     return bip340_verifies(public_key, message, signature)
 
 
-def bip341_output_key(internal_key33: bytes) -> bytes:
-    """BIP341/BIP86 key-path output key, written from the BIP with hashlib and coincurve."""
+def bip341_output_point(internal_key33: bytes) -> bytes:
+    """BIP341/BIP86 key-path output point Q (33 bytes, with its parity), from the BIP with coincurve."""
     x = internal_key33[1:]
     tag = hashlib.sha256(b"TapTweak").digest()
     tweak = hashlib.sha256(tag + tag + x).digest()
     even_internal = PublicKey(b"\x02" + x)  # lift_x: the even-y point with this x
-    output = PublicKey.combine_keys([even_internal, PublicKey.from_secret(tweak)])
-    return output.format()[1:]
+    return PublicKey.combine_keys([even_internal, PublicKey.from_secret(tweak)]).format()
+
+
+def bip341_output_key(internal_key33: bytes) -> bytes:
+    """BIP341/BIP86 key-path output key (x-only)."""
+    return bip341_output_point(internal_key33)[1:]
+
+
+@cache
+def bip340_keys_by_dkg_parity(n: int, t: int) -> dict[bool, str]:
+    """A keygen seed whose DKG key (before normalization) has even y (True) and one with odd y (False)."""
+    found: dict[bool, str] = {}
+    for i in range(64):
+        out = keygen("bip340", n, t, f"parity-{i}")[1]
+        found.setdefault(out.certified_key.has_even_y(), f"parity-{i}")
+        if len(found) == 2:
+            return found
+    raise AssertionError("no DKG outcome of each parity in 64 seeds")

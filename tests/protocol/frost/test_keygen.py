@@ -1,15 +1,18 @@
 """FROST DKG: honest runs for both suites, the certificate, the output records."""
 
+import copy
 import itertools
 import pickle
+from dataclasses import replace
 
 import pytest
 
 from protocol import wire
 from protocol.errors import EncodingError, UsageError
 from protocol.frost import single_key
+from protocol.frost.bip340 import BIP340
 from protocol.frost.keygen import FrostKeygen
-from protocol.frost.shares import FrostKeygenOutput, FrostKeyShare
+from protocol.frost.shares import MAX_PARTY_ID, FrostKeygenOutput, FrostKeyShare
 from protocol.keygen_certificate import verify_keygen_certificate
 from protocol.rng import SeededRng
 from tests.protocol import simulator
@@ -42,9 +45,46 @@ def test_certificate_proves_the_public_key(suite):
     out = outputs[1]
     assert {o.certificate for o in outputs.values()} == {out.certificate}
     group = out.share.group
-    verify_keygen_certificate(out.certificate, "key-1", group, out.share.public_key, [1, 2, 3, 4], 2)
+    verify_keygen_certificate(out.certificate, "key-1", group, out.certified_key, [1, 2, 3, 4], 2)
     verify_keygen_certificate(wire.encode(out.certificate, group), "key-1", group,
-                              out.share.public_key.encode(), [1, 2, 3, 4], 2)
+                              out.certified_key.encode(), [1, 2, 3, 4], 2)
+    # The certified key is the share's key, up to BIP340's even-y normalization.
+    assert out.share.verifying_key == out.share.ciphersuite.encode_public_key(out.certified_key)
+
+
+@pytest.mark.parametrize(("n", "t"), [(3, 1), (4, 2)])
+def test_bip340_keys_are_normalized_to_even_y_for_both_dkg_outcomes(n, t):
+    """An odd-y DKG key is negated with every share (frost-secp256k1-tr); an even one is kept."""
+    for dkg_even, seed in helpers.bip340_keys_by_dkg_parity(n, t).items():
+        outputs = helpers.keygen("bip340", n, t, seed)
+        certified = outputs[1].certified_key
+        assert certified.has_even_y() is dkg_even
+        for out in outputs.values():
+            share = out.share
+            assert share.public_key.has_even_y()
+            assert share.public_key == (certified if dkg_even else -certified)
+            assert share.public_key.encode() == b"\x02" + share.verifying_key
+            assert share.verifying_key == certified.encode_xonly()
+            assert share.group.base_mul(share.secret) == share.public_share(share.party)
+        secret = single_key.recover_secret([o.share for o in outputs.values()][: t + 1])
+        assert secret.group.base_mul(secret) == outputs[1].share.public_key
+        signature = helpers.sign({p: o.share for p, o in outputs.items()}, list(range(1, t + 2)),
+                                 b"normalized", seed=seed)
+        assert signature.public_key == outputs[1].share.verifying_key
+        assert helpers.bip340_verifies(signature.public_key, b"normalized", signature.signature)
+
+
+def test_a_bip340_share_with_an_odd_key_or_a_foreign_certificate_is_refused():
+    seeds = helpers.bip340_keys_by_dkg_parity(3, 1)
+    out = helpers.keygen("bip340", 3, 1, seeds[False])[1]
+    share = out.share
+    with pytest.raises(ValueError, match="even y"):
+        replace(share, secret=-share.secret, public_key=-share.public_key,
+                public_shares=tuple(-x for x in share.public_shares))
+    other = helpers.keygen("bip340", 3, 1, seeds[True])[1]
+    with pytest.raises(ValueError, match="certified key"):
+        FrostKeygenOutput(share, other.certificate)
+    assert BIP340.adjust_key(out.certified_key)[0] == share.public_key
 
 
 def test_ten_parties():
@@ -66,13 +106,20 @@ def test_outputs_round_trip_through_the_codec_and_hide_the_secret():
     assert wire.decode(wire.encode(out.share, group), FrostKeyShare, group) == out.share
     text = repr(out) + repr(out.share) + str(out.share)
     assert "redacted" in text and out.share.secret.encode().hex() not in text
-    assert pickle.loads(pickle.dumps(out.share)) == out.share
+
+
+def test_a_key_share_is_never_pickled_or_copied():
+    out = helpers.keygen("ed25519", 3, 1)[2]
+    for copier in (pickle.dumps, copy.copy, copy.deepcopy):
+        with pytest.raises(UsageError, match="wire codec"):
+            copier(out.share)
+        with pytest.raises(UsageError, match="wire codec"):
+            copier(out)  # the output holds the share
 
 
 def test_a_tampered_share_record_does_not_decode():
     share = helpers.shares("bip340", 3, 1)[1]
     group = share.group
-    from dataclasses import replace
     with pytest.raises(ValueError):
         replace(share, secret=share.secret + 1)
     with pytest.raises(ValueError):
@@ -107,6 +154,9 @@ def test_different_sessions_give_different_keys():
     ("ed25519", 4, [1, 2, 3], 1),
     ("ed25519", 1, [1], 1),
     ("bip340", 1, [2, 1, 3], 1),
+    ("ed25519", 1, [1, MAX_PARTY_ID + 1], 1),
+    ("bip340", 1, [1, 2, 70000], 2),
+    ("ed25519", 1, [1, 2, 3], True),
 ])
 def test_bad_parameters_are_usage_errors(args):
     suite, party, parties, t = args
@@ -122,3 +172,23 @@ def test_key_id_and_session_id_are_checked():
     with pytest.raises(UsageError):
         FrostKeygen("ed25519", 1, [1, 2], 1, "k", "not-bytes", SeededRng(1))
 
+
+
+def test_the_largest_party_id_works():
+    parties = [1, MAX_PARTY_ID]
+    machines = {p: FrostKeygen("ed25519", p, parties, 1, "k", b"s", SeededRng(p)) for p in parties}
+    outputs = simulator.assert_success(simulator.run(machines))
+    share = outputs[MAX_PARTY_ID].share
+    assert wire.decode(wire.encode(share, share.group), FrostKeyShare, share.group) == share
+
+
+@pytest.mark.parametrize("change", ["threshold", "key_id", "session"])
+def test_parties_given_different_inputs_abort_without_blame(change):
+    machines = helpers.keygen_machines("ed25519", 3, 1, seed="inputs")
+    other = {"threshold": dict(t=2), "key_id": dict(key_id="key-2"), "session": dict(session=b"other")}
+    machines[2] = helpers.keygen_machines("ed25519", 3, **({"t": 1} | other[change]), seed="inputs")[2]
+    net = simulator.run(machines)
+    for p, ch in net.channels.items():
+        assert ch.result is None, f"party {p} output a key"
+        assert ch.blame is not None and ch.blame.culprits == (), (p, ch.blame)
+        assert "other inputs" in ch.blame.check

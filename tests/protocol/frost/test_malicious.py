@@ -13,7 +13,7 @@ from protocol.frost.refresh import FrostRefresh
 from protocol.frost.refresh_round1 import RefreshCommit, RefreshShare
 from protocol.frost.sign_round1 import SigningCommitments
 from protocol.frost.sign_round2 import SignatureShare
-from protocol.machine import Outgoing
+from protocol.machine import Incoming, Outgoing
 from protocol.rng import SeededRng
 from protocol.zk import sch
 from tests.protocol import simulator
@@ -117,7 +117,40 @@ def test_keygen_message_of_another_session(suite):
 @pytest.mark.parametrize(("recipient", "what"), [(None, "broadcast"), (3, "direct")])
 def test_keygen_malformed_messages(recipient, what):
     net = run_keygen("ed25519", corrupt={BAD: replace_body(1, recipient, b"\xc1")})
-    simulator.assert_all_blame(net, BAD)
+    simulator.assert_all_blame(net, BAD, "not a msgpack message")
+
+
+def _keygen_commit(suite, sender, *, key_id="key-1", session=b"earlier keygen"):
+    """``sender``'s round-1 DkgCommit from a finished keygen of another session."""
+    machines = helpers.keygen_machines(suite, 4, 2, seed="earlier", key_id=key_id, session=session)
+    earlier = simulator.run(machines, session_id="earlier")
+    simulator.assert_success(earlier)
+    return wire.decode(broadcast_body(earlier, sender, 1), DkgCommit, group_of(suite))
+
+
+@pytest.mark.parametrize("suite", helpers.SUITES)
+def test_keygen_commit_replayed_from_another_session(suite):
+    old = _keygen_commit(suite, BAD)
+    net = run_keygen(suite, corrupt={BAD: rewrite(1, None, DkgCommit, group_of(suite), lambda m: old)})
+    simulator.assert_all_blame(net, BAD, "another session")
+
+
+@pytest.mark.parametrize("suite", helpers.SUITES)
+@pytest.mark.parametrize("source", ["another key id", "another party"])
+def test_keygen_proof_of_knowledge_replayed_from_another_session(suite, source):
+    """A vector and proof from an earlier keygen, under this session's tag: the proof fails.
+
+    The proof binds the key id, parties, threshold, party index and vector, so
+    neither a proof made for another key nor another party's proof (relabelled as
+    the sender's own) passes; the sender is blamed for the proof, before its shares.
+    """
+    if source == "another key id":
+        entry = _keygen_commit(suite, BAD, key_id="key-0").entry
+    else:
+        entry = replace(_keygen_commit(suite, 1).entry, party=BAD)
+    net = run_keygen(suite, corrupt={BAD: rewrite(1, None, DkgCommit, group_of(suite),
+                                                  lambda m: replace(m, entry=entry))})
+    simulator.assert_all_blame(net, BAD, "z·G = A + e·X")
 
 
 def test_keygen_inconsistent_broadcast():
@@ -188,14 +221,30 @@ def test_sign_identity_commitment_is_refused():
 
 def test_sign_malformed_commitment():
     net = run_sign("bip340", corrupt={BAD: replace_body(1, None, b"\x93\x01\x02")})
-    simulator.assert_all_blame(net, BAD)
+    simulator.assert_all_blame(net, BAD, "not a msgpack message")
 
 
 def test_sign_inconsistent_signature_share_broadcast():
     group = group_of("ed25519")
     hook = equivocate(SIGNERS, 2, SignatureShare, group, lambda m: SignatureShare(m.share + 1))
     net = run_sign("ed25519", network=hook)
-    simulator.assert_all_blame(net, 3)
+    simulator.assert_all_blame(net, 3, "sent different broadcasts to different parties")
+
+
+def _frames_between(net, sender, recipient, number):
+    return tuple(body for s, r, body in net.log if (s, r) == (sender, recipient)
+                 and isinstance(f := wire.decode_one_of(body, ENVELOPES), Frame) and f.round == number)
+
+
+@pytest.mark.parametrize(("protocol", "number"), [("keygen", 1), ("keygen", 2), ("sign", 1), ("sign", 2)])
+def test_an_accusation_after_the_result_changes_nothing(protocol, number):
+    """Party 3 accuses honest party 1 with 1's real frames once everyone holds the result."""
+    net = run_keygen("bip340") if protocol == "keygen" else run_sign("bip340")
+    results = simulator.assert_success(net)
+    accusation = wire.encode(Accusation(number, 1, _frames_between(net, 1, 3, number)))
+    ch = net.channels[2]
+    assert ch.receive(Incoming(3, number, accusation)) == []
+    assert ch.blame is None and ch.result is results[2] and ch.after_done == []
 
 
 # -- refresh -----------------------------------------------------------------------------------
@@ -221,3 +270,31 @@ def test_refresh_commitment_that_would_move_the_key(suite):
     net = run_refresh(suite, corrupt={BAD: rewrite(1, None, RefreshCommit, group, lambda m: replace(
         m, commitments=(group.generator, *m.commitments)))})
     simulator.assert_all_blame(net, BAD, "length")
+
+
+@pytest.mark.parametrize("suite", helpers.SUITES)
+def test_refresh_commitment_of_another_session(suite):
+    """A commitment carrying another session's tag (a replay, or made for another key state)."""
+    net = run_refresh(suite, corrupt={BAD: rewrite(1, None, RefreshCommit, group_of(suite),
+                                                   lambda m: replace(m, session=bytes(32)))})
+    simulator.assert_all_blame(net, BAD, "another session")
+
+
+@pytest.mark.parametrize("suite", helpers.SUITES)
+def test_refresh_commitment_replayed_from_an_earlier_refresh(suite):
+    key = helpers.shares(suite, 4, 2)
+    earlier = simulator.run({p: FrostRefresh(s, b"earlier refresh", SeededRng(f"earlier:{p}"))
+                              for p, s in key.items()})
+    simulator.assert_success(earlier)
+    old = broadcast_body(earlier, BAD, 1)
+    net = run_refresh(suite, corrupt={BAD: replace_body(1, None, old)})
+    simulator.assert_all_blame(net, BAD, "another session")
+
+
+@pytest.mark.parametrize("suite", helpers.SUITES)
+def test_refresh_equivocation(suite):
+    """Party 3 shows party 1 other refresh commitments than everyone else: 3 is blamed."""
+    hook = equivocate(range(1, 5), 1, RefreshCommit, group_of(suite),
+                      lambda m: replace(m, commitments=tuple(reversed(m.commitments))))
+    net = run_refresh(suite, network=hook)
+    simulator.assert_all_blame(net, 3, "sent different broadcasts to different parties")

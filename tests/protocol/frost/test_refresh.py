@@ -57,13 +57,44 @@ def test_old_and_new_shares_do_not_combine(suite):
     assert group.base_mul(mixed) != old[1].public_key
 
 
-def test_a_signing_session_with_old_and_new_shares_fails():
+def _assert_no_blame_abort(net):
+    for p, ch in net.channels.items():
+        assert ch.result is None, f"party {p} has a result"
+        assert ch.blame is not None and ch.blame.culprits == (), f"party {p}: {ch.blame}"
+        assert "other inputs" in ch.blame.check, f"party {p}: {ch.blame.check}"
+
+
+def test_a_signing_session_with_old_and_new_shares_aborts_without_blame():
+    """Honest parties holding different epochs were given different inputs: no one is blamed."""
     old = helpers.shares("ed25519", 3, 1)
     new = refresh(old)
     machines = {1: FrostSign(old[1], [1, 2], b"m", b"s", SeededRng(1)),
                 2: FrostSign(new[2], [1, 2], b"m", b"s", SeededRng(2))}
-    net = simulator.run(machines)
-    assert all(ch.result is None and ch.blame is not None for ch in net.channels.values())
+    _assert_no_blame_abort(simulator.run(machines))
+
+
+def test_refreshes_of_different_epochs_or_sessions_abort_without_blame():
+    old = helpers.shares("bip340", 3, 1)
+    new = refresh(old)
+    mixed = {1: FrostRefresh(old[1], b"r", SeededRng(1)), 2: FrostRefresh(new[2], b"r", SeededRng(2)),
+             3: FrostRefresh(old[3], b"r", SeededRng(3))}
+    _assert_no_blame_abort(simulator.run(mixed))
+    sessions = {p: FrostRefresh(old[p], b"r" if p != 3 else b"other", SeededRng(p)) for p in old}
+    _assert_no_blame_abort(simulator.run(sessions))
+
+
+@pytest.mark.parametrize("dkg_even", [True, False])
+def test_refresh_keeps_a_bip340_key_even(dkg_even):
+    seed = helpers.bip340_keys_by_dkg_parity(3, 1)[dkg_even]
+    old = helpers.shares("bip340", 3, 1, seed)
+    new = refresh(old, seed=seed)
+    for p in old:
+        assert new[p].public_key == old[p].public_key and new[p].public_key.has_even_y()
+        assert new[p].verifying_key == old[p].verifying_key
+    secret = single_key.recover_secret([new[1], new[3]])
+    assert secret.group.base_mul(secret) == new[1].public_key
+    sig = helpers.sign(new, [2, 3], b"even", path="m/4", seed=seed)
+    assert helpers.bip340_verifies(sig.public_key, b"even", sig.signature)
 
 
 def test_refresh_checks_its_input():

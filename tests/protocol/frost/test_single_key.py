@@ -65,3 +65,33 @@ def test_sign_refuses_a_zero_or_foreign_secret():
         single_key.sign("ed25519", SECP256K1.scalar(3), b"m")
     with pytest.raises(UsageError):
         single_key.sign("ed25519", _scalar(1), "text")
+
+
+def test_a_raw_bip340_secret_of_either_parity_derives_like_an_xpub_of_its_x_only_key():
+    """HD derivation for BIP340 starts from the even-y key 0x02 || x, whatever the secret's parity."""
+    from bip_utils import Bip32ChainCode, Bip32KeyData, Bip32Secp256k1
+
+    from protocol.group import SECP256K1
+    chain_code = hashlib.sha256(b"chain").digest()
+    parities = set()
+    for k in range(1, 12):
+        secret = SECP256K1.scalar(k * 0x1F2E3D4C5B6A)
+        parities.add(SECP256K1.base_mul(secret).has_even_y())
+        xonly = single_key.public_key("bip340", secret)
+        xpub = Bip32Secp256k1.FromPublicKey(b"\x02" + xonly,
+                                            Bip32KeyData(chain_code=Bip32ChainCode(chain_code)))
+        expected = xpub.DerivePath("m/3/5").PublicKey().RawCompressed().ToBytes()[1:]
+        assert single_key.public_key("bip340", secret, chain_code=chain_code, path="m/3/5") == expected
+        signature = single_key.sign("bip340", secret, b"child", chain_code=chain_code, path="m/3/5")
+        assert helpers.bip340_verifies(expected, b"child", signature)
+    assert parities == {True, False}
+
+
+def test_suites_are_given_by_name_or_as_themselves():
+    from protocol.frost.ed25519 import ED25519_SHA512
+    secret = _scalar(3)
+    assert single_key.public_key(ED25519_SHA512, secret) == single_key.public_key("ed25519", secret)
+    with pytest.raises(UsageError, match="unknown"):
+        single_key.public_key("ed448", secret)
+    with pytest.raises(UsageError, match="not a FROST ciphersuite"):
+        single_key.sign(object(), secret, b"m")

@@ -3,7 +3,7 @@
 Every participant i of a t-of-n keygen deals a polynomial f_i of degree t and
 publishes its Feldman commitment vector F_i = (f_i,0·G, ..., f_i,t·G) together
 with a Schnorr proof of knowledge of x_i = f_i(0) for X_i = F_i[0]. The proof is
-bound to the key id, the group, the participant list, the threshold, the party
+bound to the keygen session (the certificate names it), the key id, the group, the participant list, the threshold, the party
 index and the whole vector, so it cannot be replayed into another keygen, for
 another party, or next to another vector.
 
@@ -34,6 +34,7 @@ from protocol.zk import sch
 NAME = "keygen-certificate"
 _DOMAIN = "tssnet/keygen-certificate/v1"
 MAX_PARTICIPANTS = 256
+MAX_SESSION_ID = 128
 
 
 @wire.message(0x04F0)
@@ -51,8 +52,9 @@ class ParticipantCommitment:
 @wire.message(0x04F1)
 @dataclass(frozen=True, slots=True)
 class KeygenCertificate:
-    """One entry per participant, in the order of the participant list."""
+    """One entry per participant, in the order of the participant list, all from one session."""
 
+    session_id: bytes = wire.field(wire.Bytes(min_size=1, max_size=MAX_SESSION_ID))
     entries: tuple[ParticipantCommitment, ...] = wire.field(
         wire.Seq(wire.Nested(ParticipantCommitment), min_len=1, max_len=MAX_PARTICIPANTS)
     )
@@ -85,10 +87,11 @@ def public_shares(group: Group, vectors: Sequence[Sequence[Point]],
     return shares
 
 
-def _transcript(key_id: str, group: Group, participants: Sequence[int], threshold: int,
-                party: int, commitments: Sequence[Point]) -> Transcript:
+def _transcript(key_id: str, session_id: bytes, group: Group, participants: Sequence[int],
+                threshold: int, party: int, commitments: Sequence[Point]) -> Transcript:
     t = Transcript(_DOMAIN)
     t.append("key-id", key_id)
+    t.append("session", session_id)
     t.append("group", group.name)
     t.append("participants", list(participants))
     t.append("threshold", threshold)
@@ -107,37 +110,46 @@ def _check_parameters(participants: Sequence[int], threshold: int) -> None:
 
 
 def certify_participant(key_id: str, group: Group, participants: Sequence[int], threshold: int,
-                        party: int, coefficients: Sequence[Scalar], rng: Rng) -> ParticipantCommitment:
-    """Participant ``party``'s entry: its Feldman vector and a proof that it knows f(0)."""
+                        party: int, coefficients: Sequence[Scalar], rng: Rng, *,
+                        session_id: bytes) -> ParticipantCommitment:
+    """Participant ``party``'s entry: its Feldman vector and a proof that it knows f(0),
+    bound to this keygen session (entries of two runs of one key id never mix)."""
     _check_parameters(participants, threshold)
+    _check_session_id(session_id)
     if party not in participants:
         raise UsageError(f"party {party} is not a participant")
     if len(coefficients) != threshold + 1:
         raise UsageError(f"a threshold-{threshold} polynomial has {threshold + 1} coefficients")
     commitments = feldman_commitments(group, coefficients)
-    t = _transcript(key_id, group, participants, threshold, party, commitments)
+    t = _transcript(key_id, session_id, group, participants, threshold, party, commitments)
     proof = sch.prove(t, sch.Public(group, commitments[0]), sch.Private(coefficients[0]), rng)
     return ParticipantCommitment(party=party, commitments=commitments, proof=proof)
 
 
 def assemble_certificate(entries: Mapping[int, ParticipantCommitment] | Sequence[ParticipantCommitment],
-                         participants: Sequence[int]) -> KeygenCertificate:
+                         participants: Sequence[int], *, session_id: bytes) -> KeygenCertificate:
     """The certificate from every participant's entry, ordered like ``participants``."""
     by_party = dict(entries) if isinstance(entries, Mapping) else {e.party: e for e in entries}
     missing = [j for j in participants if j not in by_party]
     if missing or len(by_party) != len(participants):
         raise UsageError(f"entries do not match the participants (missing {missing})")
-    return KeygenCertificate(entries=tuple(by_party[j] for j in participants))
+    return KeygenCertificate(session_id=session_id, entries=tuple(by_party[j] for j in participants))
 
 
 def certify(key_id: str, group: Group, participants: Sequence[int], threshold: int,
-            polynomials: Mapping[int, Sequence[Scalar]], rng: Rng) -> KeygenCertificate:
+            polynomials: Mapping[int, Sequence[Scalar]], rng: Rng, *, session_id: bytes) -> KeygenCertificate:
     """A whole certificate when one caller holds every dealer's polynomial (tests, trusted dealer)."""
     return assemble_certificate(
-        {i: certify_participant(key_id, group, participants, threshold, i, polynomials[i], rng)
+        {i: certify_participant(key_id, group, participants, threshold, i, polynomials[i], rng,
+                                session_id=session_id)
          for i in participants},
-        participants,
+        participants, session_id=session_id,
     )
+
+
+def _check_session_id(session_id: bytes) -> None:
+    if not isinstance(session_id, bytes) or not 1 <= len(session_id) <= MAX_SESSION_ID:
+        raise UsageError(f"a session id is 1..{MAX_SESSION_ID} bytes")
 
 
 def verify_keygen_certificate(cert: KeygenCertificate | bytes, key_id: str, group: Group,
@@ -164,19 +176,20 @@ def verify_keygen_certificate(cert: KeygenCertificate | bytes, key_id: str, grou
     if parties != list(participants):
         raise InvalidProof(NAME, "entries do not match the participant list one to one")
     for entry in cert.entries:
-        verify_participant(entry, key_id, group, participants, threshold)
+        verify_participant(entry, key_id, group, participants, threshold, session_id=cert.session_id)
     if group.sum_points(e.commitments[0] for e in cert.entries) != public_key:
         raise InvalidProof(NAME, "public key is not the sum of the constant-term commitments")
 
 
 def verify_participant(entry: ParticipantCommitment, key_id: str, group: Group,
-                       participants: Sequence[int], threshold: int) -> None:
-    """Return None if one participant's entry is well formed and its proof holds; else InvalidProof."""
+                       participants: Sequence[int], threshold: int, *, session_id: bytes) -> None:
+    """Return None if one participant's entry is well formed and its proof holds for this
+    session; else InvalidProof."""
     if len(entry.commitments) != threshold + 1:
         raise InvalidProof(NAME, f"party {entry.party}: vector length is not threshold + 1")
     if any(not isinstance(c, Point) or c.group is not group for c in entry.commitments):
         raise InvalidProof(NAME, f"party {entry.party}: commitment outside the key's group")
-    t = _transcript(key_id, group, participants, threshold, entry.party, entry.commitments)
+    t = _transcript(key_id, session_id, group, participants, threshold, entry.party, entry.commitments)
     try:
         sch.verify(t, sch.Public(group, entry.commitments[0]), entry.proof)
     except InvalidProof as exc:

@@ -89,7 +89,7 @@ def make_transactions(count: int) -> tuple[bytes, list[bytes]]:
     group, rng, parties = SECP256K1, SeededRng("bench-keygen"), (1, 2, 3)
     polynomials = {i: [group.random_scalar(rng) for _ in range(2)] for i in parties}
     secret = sum(p[0].value for p in polynomials.values()) % group.order
-    cert = certify("bench-key", group, parties, 1, polynomials, rng)
+    cert = certify("bench-key", group, parties, 1, polynomials, rng, session_id=b"bench-keygen-session")
     key = PrivateKey(secret.to_bytes(32, "big"))
     keygen = KeygenTx("bench-key", "ecdsa", "secp256k1", key.public_key.format(), parties, 1,
                       wire.encode(cert, group))

@@ -56,8 +56,10 @@ class KeygenRound2(Round):
         m.chain_code = vss.xor_all([o.chain_code for o in openings])
         dealing = m.dealing
         (proof,) = dealing.prove(m.transcript, m.party, m.rid)
+        # The certificate is bound to this session's context (session id, parties,
+        # threshold, key id, level): entries of two runs of one key id never mix.
         entry = certify_participant(m.key_id, m.group, m.parties, m.threshold, m.party,
-                                    dealing.coefficients, m.rng)
+                                    dealing.coefficients, m.rng, session_id=m.context)
         m.entries[m.party] = entry
         m.shares_received[m.party] = dealing.share_for(m.party)
         sends = [Send(KeygenProof(proof, entry.proof))]

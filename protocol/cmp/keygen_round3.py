@@ -75,7 +75,8 @@ class KeygenRound3(Round):
         vss.verify_proofs(m.transcript, sender, m.rid, opening.vector, (opening.A,),
                           (broadcast.proof,), zero_constant=False, proof=NAME)
         try:
-            verify_participant(self._entry(sender, broadcast), m.key_id, m.group, m.parties, m.threshold)
+            verify_participant(self._entry(sender, broadcast), m.key_id, m.group, m.parties, m.threshold,
+                               session_id=m.context)
         except InvalidProof as exc:
             raise InvalidProof(NAME, f"certificate entry: {exc.check}") from None
         vss.check_share(opening.vector, recipient, direct.share, NAME)
@@ -101,5 +102,5 @@ class KeygenRound3(Round):
                              tuple(publics[j] for j in m.parties), m.chain_code, m.rid)
         except ValueError as exc:
             raise Bug(f"verified shares do not form a key share: {exc}") from exc
-        certificate = assemble_certificate(m.entries, m.parties)
+        certificate = assemble_certificate(m.entries, m.parties, session_id=m.context)
         return Transition(result=KeygenOutput(share, certificate))

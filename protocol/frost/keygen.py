@@ -67,7 +67,7 @@ class FrostKeygen(Machine):
         group = self.group
         coefficients = sample_polynomial(group, self.rng, self.threshold)
         entry = certify_participant(self.key_id, group, self.parties, self.threshold, self.party,
-                                    coefficients, self.rng)
+                                    coefficients, self.rng, session_id=self.tag)
         contribution = self.rng.random_bytes(CONTRIBUTION_SIZE)
         commit = DkgCommit(self.tag, entry, chain_commitment(self.tag, self.party, contribution))
         sends = [Send(commit)]

@@ -67,7 +67,7 @@ class KeygenRound1(Round):
         if entry.party != sender:
             raise InvalidProof(KEYGEN, f"commitment labelled as party {entry.party}'s")
         # The certificate's own per-entry check: vector length t+1 and the proof of knowledge.
-        verify_participant(entry, m.key_id, m.group, m.parties, m.threshold)
+        verify_participant(entry, m.key_id, m.group, m.parties, m.threshold, session_id=m.tag)
         if m.group.base_mul(direct.share) != feldman_value(m.group, entry.commitments, recipient):
             raise InvalidProof(KEYGEN, f"share for party {recipient} does not match the sender's "
                                        "commitments")
@@ -78,7 +78,8 @@ class KeygenRound1(Round):
 
     def finalize(self) -> Transition:
         m = self.m
-        certificate = assemble_certificate({j: c.entry for j, c in self.commits.items()}, m.parties)
+        certificate = assemble_certificate({j: c.entry for j, c in self.commits.items()}, m.parties,
+                                           session_id=m.tag)
         vectors = [e.commitments for e in certificate.entries]
         public = public_shares(m.group, vectors, m.parties)
         if m.group.base_mul(self.secret) != public[m.party]:

@@ -38,7 +38,7 @@ def keygen_tx(key_id: str, group: Group = SECP256K1, scheme: str = "ecdsa",
     rng = SeededRng(f"keygen:{key_id}:{seed}")
     polynomials = {i: [group.random_scalar(rng) for _ in range(threshold + 1)] for i in participants}
     secret = sum(p[0].value for p in polynomials.values()) % group.order
-    cert = certify(key_id, group, participants, threshold, polynomials, rng)
+    cert = certify(key_id, group, participants, threshold, polynomials, rng, session_id=b"test-keygen-session")
     tx = KeygenTx(key_id, scheme, group.name, group.base_mul(secret).encode(), participants,
                   threshold, encode(cert, group))
     return tx, secret

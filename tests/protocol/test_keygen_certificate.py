@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol import wire
+from protocol import shamir, wire
 from protocol.errors import EncodingError, InvalidProof, UsageError
 from protocol.group import ED25519, SECP256K1
 from protocol.keygen_certificate import (
@@ -24,6 +24,7 @@ from protocol.keygen_certificate import (
 from protocol.rng import SeededRng
 
 GROUPS = [SECP256K1, ED25519]
+SESSION = b"certificate-test-session"
 PARTIES = (1, 2, 4, 7)
 THRESHOLD = 2
 
@@ -31,7 +32,7 @@ THRESHOLD = 2
 def _keygen(group, parties=PARTIES, threshold=THRESHOLD, key_id="key-1", seed=1):
     rng = SeededRng(seed)
     polys = {i: [group.random_scalar(rng) for _ in range(threshold + 1)] for i in parties}
-    cert = certify(key_id, group, parties, threshold, polys, rng)
+    cert = certify(key_id, group, parties, threshold, polys, rng, session_id=SESSION)
     public_key = group.base_mul(sum((p[0] for p in polys.values()), group.scalar(0)))
     return cert, public_key, polys
 
@@ -60,12 +61,13 @@ def test_public_shares_match_the_secret_shares(group):
 def test_entries_assembled_by_each_participant(group):
     rng = SeededRng(5)
     polys = {i: [group.random_scalar(rng) for _ in range(THRESHOLD + 1)] for i in PARTIES}
-    entries = [certify_participant("k", group, PARTIES, THRESHOLD, i, polys[i], rng) for i in reversed(PARTIES)]
-    cert = assemble_certificate(entries, PARTIES)
+    entries = [certify_participant("k", group, PARTIES, THRESHOLD, i, polys[i], rng, session_id=SESSION)
+               for i in reversed(PARTIES)]
+    cert = assemble_certificate(entries, PARTIES, session_id=SESSION)
     pk = group.sum_points(e.commitments[0] for e in cert.entries)
     verify_keygen_certificate(cert, "k", group, pk, PARTIES, THRESHOLD)
     with pytest.raises(UsageError):
-        assemble_certificate(entries[1:], PARTIES)
+        assemble_certificate(entries[1:], PARTIES, session_id=SESSION)
 
 
 @pytest.mark.parametrize("change", [
@@ -90,7 +92,7 @@ def test_wrong_public_key(group):
 
 def test_missing_participant(group):
     cert, pk, _ = _keygen(group)
-    short = KeygenCertificate(cert.entries[:-1])
+    short = KeygenCertificate(cert.session_id, cert.entries[:-1])
     with pytest.raises(InvalidProof):
         verify_keygen_certificate(short, "key-1", group, pk, PARTIES, THRESHOLD)
     # Dropping the participant from the claim too still fails: the key is the sum of all.
@@ -100,8 +102,8 @@ def test_missing_participant(group):
 
 def test_reordered_or_duplicated_entries(group):
     cert, pk, _ = _keygen(group)
-    swapped = KeygenCertificate((cert.entries[1], cert.entries[0], *cert.entries[2:]))
-    doubled = KeygenCertificate((cert.entries[0], cert.entries[0], *cert.entries[2:]))
+    swapped = KeygenCertificate(cert.session_id, (cert.entries[1], cert.entries[0], *cert.entries[2:]))
+    doubled = KeygenCertificate(cert.session_id, (cert.entries[0], cert.entries[0], *cert.entries[2:]))
     for bad in (swapped, doubled):
         with pytest.raises(InvalidProof):
             verify_keygen_certificate(bad, "key-1", group, pk, PARTIES, THRESHOLD)
@@ -114,7 +116,7 @@ def test_rogue_key_contribution_refused(group):
     others = group.sum_points(e.commitments[0] for e in cert.entries[:-1])
     last = cert.entries[-1]
     rogue = dataclasses.replace(last, commitments=(target - others, *last.commitments[1:]))
-    forged = KeygenCertificate((*cert.entries[:-1], rogue))
+    forged = KeygenCertificate(cert.session_id, (*cert.entries[:-1], rogue))
     with pytest.raises(InvalidProof):
         verify_keygen_certificate(forged, "key-1", group, target, PARTIES, THRESHOLD)
 
@@ -146,7 +148,7 @@ def test_any_altered_field_is_refused(group, index, field):
     # Keep the claimed key consistent with a tampered constant term, so only the proof can catch it.
     claimed = group.sum_points(e.commitments[0] for e in entries) if field == "constant" else pk
     with pytest.raises(InvalidProof):
-        verify_keygen_certificate(KeygenCertificate(tuple(entries)), "key-1", group, claimed,
+        verify_keygen_certificate(KeygenCertificate(SESSION, tuple(entries)), "key-1", group, claimed,
                                   PARTIES, THRESHOLD)
 
 
@@ -172,8 +174,22 @@ def test_parameters_checked_when_certifying(group):
     rng = SeededRng(3)
     poly = [group.random_scalar(rng) for _ in range(THRESHOLD + 1)]
     with pytest.raises(UsageError):
-        certify_participant("k", group, PARTIES, THRESHOLD, 3, poly, rng)  # not a participant
+        certify_participant("k", group, PARTIES, THRESHOLD, 3, poly, rng, session_id=SESSION)  # not a participant
     with pytest.raises(UsageError):
-        certify_participant("k", group, PARTIES, THRESHOLD, 1, poly[:-1], rng)
+        certify_participant("k", group, PARTIES, THRESHOLD, 1, poly[:-1], rng, session_id=SESSION)
     with pytest.raises(UsageError):
-        certify_participant("k", group, (2, 1), 1, 1, poly[:2], rng)
+        certify_participant("k", group, (2, 1), 1, 1, poly[:2], rng, session_id=SESSION)
+
+
+def test_entries_of_two_sessions_of_one_key_id_do_not_mix():
+    group = SECP256K1
+    rng = SeededRng(b"mix")
+    polys = {i: shamir.random_polynomial(group, rng, group.random_nonzero_scalar(rng), THRESHOLD)
+             for i in PARTIES}
+    first = certify("key-1", group, PARTIES, THRESHOLD, polys, rng, session_id=b"run-1")
+    second = certify("key-1", group, PARTIES, THRESHOLD, polys, rng, session_id=b"run-2")
+    mixed = KeygenCertificate(b"run-1", (first.entries[0], *second.entries[1:]))
+    pk = group.sum_points(group.base_mul(polys[i][0]) for i in PARTIES)
+    verify_keygen_certificate(first, "key-1", group, pk, PARTIES, THRESHOLD)
+    with pytest.raises(InvalidProof):
+        verify_keygen_certificate(mixed, "key-1", group, pk, PARTIES, THRESHOLD)

@@ -3,9 +3,10 @@
 Every participant i of a t-of-n keygen deals a polynomial f_i of degree t and
 publishes its Feldman commitment vector F_i = (f_i,0·G, ..., f_i,t·G) together
 with a Schnorr proof of knowledge of x_i = f_i(0) for X_i = F_i[0]. The proof is
-bound to the keygen session (the certificate names it), the key id, the group, the participant list, the threshold, the party
-index and the whole vector, so it cannot be replayed into another keygen, for
-another party, or next to another vector.
+bound to the keygen session (the certificate names it), the key id, the group,
+the participant list, the threshold, the party index and the whole vector, so it
+cannot be replayed into another keygen, for another party, or next to another
+vector.
 
 From these public data anyone can check that
 

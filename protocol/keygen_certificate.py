@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from protocol import wire
+from protocol import shamir, wire
 from protocol.errors import InvalidProof, UsageError
 from protocol.group import Group, Point, Scalar
 from protocol.rng import Rng
@@ -78,14 +78,7 @@ def public_shares(group: Group, vectors: Sequence[Sequence[Point]],
         raise UsageError("commitment vectors of different lengths")
     # Summing coefficient-wise first makes each share one polynomial evaluation.
     summed = [group.sum_points(v[k] for v in vectors) for k in range(width)]
-    shares = {}
-    for j in participants:
-        x = group.scalar(j)
-        acc = group.identity
-        for point in reversed(summed):  # Horner: ((C_t·j + C_{t-1})·j + ...) + C_0
-            acc = acc * x + point
-        shares[j] = acc
-    return shares
+    return {j: shamir.evaluate_points(summed, j) for j in participants}
 
 
 def _transcript(key_id: str, session_id: bytes, group: Group, participants: Sequence[int],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from protocol.errors import UsageError
-from protocol.group import Group, Scalar
+from protocol.group import Group, Point, Scalar
 from protocol.rng import Rng
 
 
@@ -21,16 +21,25 @@ def random_polynomial(group: Group, rng: Rng, constant: Scalar, degree: int) -> 
     return (constant, *(group.random_scalar(rng) for _ in range(degree)))
 
 
-def evaluate(coefficients: Sequence[Scalar], x: int) -> Scalar:
-    """The polynomial at x (Horner)."""
+def _horner(coefficients: Sequence, x: int):
+    """c_0 + c_1·x + ... + c_t·x^t for scalars or points c_k: ((c_t·x + c_{t-1})·x + ...) + c_0."""
     if not coefficients:
         raise UsageError("a polynomial needs at least its constant term")
-    group = coefficients[0].group
-    at = group.scalar(x)
-    acc = group.scalar(0)
-    for c in reversed(coefficients):
+    at = coefficients[0].group.scalar(x)
+    acc = coefficients[-1]
+    for c in reversed(coefficients[:-1]):
         acc = acc * at + c
     return acc
+
+
+def evaluate(coefficients: Sequence[Scalar], x: int) -> Scalar:
+    """The polynomial at x (Horner)."""
+    return _horner(coefficients, x)
+
+
+def evaluate_points(commitments: Sequence[Point], x: int) -> Point:
+    """Σ_k x^k·C_k: for a Feldman vector C_k = a_k·G, the image f(x)·G of the share at x."""
+    return _horner(commitments, x)
 
 
 def _check_subset(subset: Sequence[int]) -> tuple[int, ...]:
@@ -53,4 +62,4 @@ def lagrange_at_zero(group: Group, i: int, subset: Iterable[int]) -> Scalar:
     return num * den.inverse()
 
 
-__all__ = ["evaluate", "lagrange_at_zero", "random_polynomial"]
+__all__ = ["evaluate", "evaluate_points", "lagrange_at_zero", "random_polynomial"]

@@ -76,8 +76,13 @@ class AuxRefresh(Machine):
     ``result`` is a ``CmpKey``: the (refreshed, when ``refresh``) key share with the
     new auxiliary information. ``prime_source`` (tests only) supplies the safe
     primes. ``previous_aux`` is the auxiliary information being replaced: a peer
-    whose new modulus repeats one of it is refused; every party should pass the
-    same one (or none).
+    whose new modulus repeats one of it is refused.
+
+    The context (see ``protocol.channel``) covers everything a round's checks read
+    besides the messages: the key share's public data (public key and shares,
+    chain code, rid, epoch), the previous moduli, the mode and the modulus size.
+    Parties started with different ones abort without blaming anyone, instead of
+    blaming each other or computing different results.
     """
 
     ROUNDS = 3
@@ -113,7 +118,9 @@ class AuxRefresh(Machine):
         self.transcript.append_all([
             ("mode", "refresh" if refresh else "aux"), ("group", share.group.name),
             ("threshold", share.threshold), ("key-id", share.key_id), ("epoch", share.epoch),
-            ("public-key", share.public_key), ("paillier-bits", paillier_bits)])
+            ("public-key", share.public_key), ("public-shares", list(share.public_shares)),
+            ("chain-code", share.chain_code), ("rid", share.rid), ("paillier-bits", paillier_bits),
+            ("previous-moduli", sorted(self.previous_moduli))])
         # Parties started with different inputs abort without blame (see protocol.channel).
         self.context = self.transcript.copy().challenge_bytes("session-context", 32)
         # Filled as the rounds go: public data of every party (this one included).

@@ -9,18 +9,12 @@ import gmpy2
 
 from protocol import wire
 from protocol.cmp import vss
-from protocol.cmp.aux_round3 import (
-    AuxDirect,
-    AuxRefreshRound3,
-    AuxRound3,
-    AuxSchnorrProofs,
-    fac_transcript,
-)
-from protocol.cmp.shares import MAX_PARTIES
+from protocol.cmp.aux_refresh_round3 import AuxRefreshRound3, AuxSchnorrProofs
+from protocol.cmp.aux_round3 import NAME, AuxDirect, AuxRound3, fac_transcript
+from protocol.cmp.shares import MAX_PARTIES, MODULUS
 from protocol.errors import InvalidProof
 from protocol.group import Point
 from protocol.machine import Round, Send, Transition
-from protocol.params import MAX_MODULUS_BITS
 from protocol.pedersen import RingPedersenParams
 from protocol.transcript import Transcript
 from protocol.zk import fac, mod, prm
@@ -29,26 +23,22 @@ from protocol.zk.common import Factorization
 if TYPE_CHECKING:
     from protocol.cmp.aux import AuxRefresh
 
-NAME = "aux"
-_MODULUS = wire.Nat(MAX_MODULUS_BITS)
-_RANDOM = wire.Bytes(size=vss.RANDOM_SIZE)
-
 
 @wire.message(0x0221)
 @dataclass(frozen=True, slots=True)
 class AuxDecommitment:
     """The opening of V_i. ``vector`` and ``nonces`` are empty unless the run is a refresh."""
 
-    n: gmpy2.mpz = wire.field(_MODULUS)
-    s: gmpy2.mpz = wire.field(_MODULUS)
-    t: gmpy2.mpz = wire.field(_MODULUS)
+    n: gmpy2.mpz = wire.field(MODULUS)
+    s: gmpy2.mpz = wire.field(MODULUS)
+    t: gmpy2.mpz = wire.field(MODULUS)
     prm_proof: prm.Proof = wire.field(wire.Nested(prm.Proof))
     mod_proof: mod.Proof = wire.field(wire.Nested(mod.Proof))
-    rid: bytes = wire.field(_RANDOM)
+    rid: bytes = wire.field(vss.RANDOM)
     vector: tuple[Point, ...] = wire.field(
         wire.Seq(wire.PointField(allow_identity=True), max_len=MAX_PARTIES))
     nonces: tuple[Point, ...] = wire.field(wire.Seq(wire.PointField(), max_len=MAX_PARTIES))
-    u: bytes = wire.field(_RANDOM)
+    u: bytes = wire.field(vss.RANDOM)
 
 
 def prover_transcript(base: Transcript, prover: int, statement: str) -> Transcript:

@@ -1,4 +1,4 @@
-"""Aux/refresh round 3: Π^fac proofs (and refresh shares and proofs) arrive; the output is formed."""
+"""Aux round 3: every peer's Π^fac arrives; the output is formed (a refresh: aux_refresh_round3)."""
 
 from __future__ import annotations
 
@@ -6,27 +6,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from protocol import wire
-from protocol.cmp import vss
-from protocol.cmp.shares import MAX_PARTIES, SCHEMA, CmpKey, KeyShare
-from protocol.errors import Bug, InvalidProof
+from protocol.cmp.shares import CmpKey, KeyShare
+from protocol.errors import InvalidProof
 from protocol.group import Scalar
 from protocol.machine import Round, Transition
 from protocol.transcript import Transcript
-from protocol.zk import fac, sch
+from protocol.zk import fac
 
 if TYPE_CHECKING:
     from protocol.cmp.aux import AuxRefresh
 
+#: the check name of every aux/refresh failure (rounds 2 and 3)
 NAME = "aux"
-
-
-@wire.message(0x0222)
-@dataclass(frozen=True, slots=True)
-class AuxSchnorrProofs:
-    """Refresh only: Π^sch for each coefficient g_i,1..g_i,t, answering the committed nonces."""
-
-    proofs: tuple[sch.Proof, ...] = wire.field(
-        wire.Seq(wire.Nested(sch.Proof), min_len=1, max_len=MAX_PARTIES))
 
 
 @wire.message(0x0223)
@@ -86,41 +77,3 @@ class AuxRound3(Round):
 
     def finalize(self) -> Transition:
         return self._result(self.m.share)
-
-
-class AuxRefreshRound3(AuxRound3):
-    """Key refresh: also each peer's Schnorr proofs (broadcast) and share of zero (direct)."""
-
-    broadcast_type = AuxSchnorrProofs
-
-    def verify(self, sender: int, recipient: int, broadcast: AuxSchnorrProofs, direct: AuxDirect) -> None:
-        m = self.m
-        self._check_distinct_modulus(sender)
-        if direct.share is None:
-            raise InvalidProof(NAME, "refresh share missing")
-        opening = m.openings[sender]
-        vss.verify_proofs(m.transcript, sender, m.rid, opening.vector, opening.nonces, broadcast.proofs,
-                          zero_constant=True, proof=NAME)
-        vss.check_share(opening.vector, recipient, direct.share, NAME)
-        self._check_fac(sender, recipient, direct)
-
-    def store(self, sender: int, broadcast: AuxSchnorrProofs, direct: AuxDirect) -> None:
-        self.m.shares_received[sender] = direct.share
-
-    def finalize(self) -> Transition:
-        m = self.m
-        old = m.share
-        x = old.x
-        for j in m.parties:
-            x = x + m.shares_received[j]
-        vectors = [m.openings[j].vector for j in m.parties]
-        publics = tuple(old.public_share(k) + m.group.sum_points(vss.evaluate(v, k) for v in vectors)
-                        for k in m.parties)
-        if any(p.is_identity() for p in publics):
-            raise Bug("refresh produced an identity public share")  # probability ~1/q
-        try:
-            share = KeyShare(SCHEMA, old.key_id, old.epoch + 1, old.threshold, old.parties,
-                             old.party, x, old.public_key, publics, old.chain_code, old.rid)
-        except ValueError as exc:
-            raise Bug(f"verified refresh shares do not form a key share: {exc}") from exc
-        return self._result(share)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from protocol import wire
 from protocol.cmp import vss
-from protocol.cmp.keygen_round3 import KeygenProof, KeygenRound3, KeygenShare
+from protocol.cmp.keygen_round3 import NAME, KeygenProof, KeygenRound3, KeygenShare
 from protocol.cmp.shares import MAX_PARTIES
 from protocol.group import Point
 from protocol.keygen_certificate import certify_participant
@@ -15,9 +15,6 @@ from protocol.machine import Round, Send, Transition
 
 if TYPE_CHECKING:
     from protocol.cmp.keygen import Keygen
-
-NAME = "keygen"
-_RANDOM = wire.Bytes(size=vss.RANDOM_SIZE)
 
 
 @wire.message(0x0211)
@@ -28,9 +25,9 @@ class KeygenDecommitment:
     vector: tuple[Point, ...] = wire.field(
         wire.Seq(wire.PointField(allow_identity=True), min_len=1, max_len=MAX_PARTIES))
     A: Point = wire.field(wire.PointField())
-    rid: bytes = wire.field(_RANDOM)
-    chain_code: bytes = wire.field(_RANDOM)
-    u: bytes = wire.field(_RANDOM)
+    rid: bytes = wire.field(vss.RANDOM)
+    chain_code: bytes = wire.field(vss.RANDOM)
+    u: bytes = wire.field(vss.RANDOM)
 
 
 class KeygenRound2(Round):

@@ -23,6 +23,7 @@ from protocol.zk import sch
 if TYPE_CHECKING:
     from protocol.cmp.keygen import Keygen
 
+#: the check name of every keygen failure (rounds 2 and 3)
 NAME = "keygen"
 
 

@@ -25,21 +25,35 @@ from protocol.pedersen import RingPedersenParams, RingPedersenSecret
 
 SCHEMA = 1
 MAX_PARTIES = 32
+MAX_PARTY_ID = 2**16 - 1
 KEY_ID_MAX = 128
-_PARTY = wire.UInt(2**16 - 1)
-_MODULUS = wire.Nat(MAX_MODULUS_BITS)
+#: wire fields shared by every CMP message that carries them
+PARTY = wire.UInt(MAX_PARTY_ID)
+MODULUS = wire.Nat(MAX_MODULUS_BITS)
 _FACTOR = wire.Nat(MAX_MODULUS_BITS // 2 + 8)
 
 
-def check_parties(parties: tuple[int, ...], party: int, threshold: int) -> None:
-    """Raise ValueError unless (parties, party, threshold) describe a valid t-of-n holder."""
+def _is_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def check_parties(parties: tuple[int, ...], party: int, threshold: int | None = None) -> None:
+    """Raise ValueError unless ``parties`` is a CMP party set with ``party`` among them.
+
+    That is 2..MAX_PARTIES distinct indices in 1..MAX_PARTY_ID, in increasing order,
+    and, when ``threshold`` is given, 1 <= threshold < len(parties). Every CMP
+    record and machine checks its party set here.
+    """
+    parties = tuple(parties)
     if not 2 <= len(parties) <= MAX_PARTIES:
         raise ValueError(f"need 2..{MAX_PARTIES} parties")
-    if list(parties) != sorted(set(parties)) or parties[0] < 1:
+    if not all(_is_int(j) for j in parties) or list(parties) != sorted(set(parties)) or parties[0] < 1:
         raise ValueError("parties must be distinct positive indices in increasing order")
-    if party not in parties:
+    if parties[-1] > MAX_PARTY_ID:
+        raise ValueError(f"party indices are at most {MAX_PARTY_ID}")
+    if not _is_int(party) or party not in parties:
         raise ValueError(f"party {party} is not among the parties")
-    if not 1 <= threshold < len(parties):
+    if threshold is not None and (not _is_int(threshold) or not 1 <= threshold < len(parties)):
         raise ValueError("threshold must be in [1, number of parties)")
 
 
@@ -51,9 +65,9 @@ class KeyShare:
     schema: int = wire.field(wire.UInt(255))
     key_id: str = wire.field(wire.Str(KEY_ID_MAX))
     epoch: int = wire.field(wire.UInt())
-    threshold: int = wire.field(_PARTY)
-    parties: tuple[int, ...] = wire.field(wire.Seq(_PARTY, min_len=2, max_len=MAX_PARTIES))
-    party: int = wire.field(_PARTY)
+    threshold: int = wire.field(PARTY)
+    parties: tuple[int, ...] = wire.field(wire.Seq(PARTY, min_len=2, max_len=MAX_PARTIES))
+    party: int = wire.field(PARTY)
     x: Scalar = wire.field(wire.ScalarField())
     public_key: Point = wire.field(wire.PointField())
     public_shares: tuple[Point, ...] = wire.field(
@@ -123,9 +137,9 @@ class KeyShare:
 class AuxPublic:
     """One party's public auxiliary information: N (Paillier and ring-Pedersen), s, t."""
 
-    n: int = wire.field(_MODULUS)
-    s: int = wire.field(_MODULUS)
-    t: int = wire.field(_MODULUS)
+    n: int = wire.field(MODULUS)
+    s: int = wire.field(MODULUS)
+    t: int = wire.field(MODULUS)
 
     def paillier(self) -> PaillierPublicKey:
         return PaillierPublicKey(self.n)
@@ -141,7 +155,7 @@ class AuxSecret:
 
     p: int = wire.field(_FACTOR)
     q: int = wire.field(_FACTOR)
-    lam: int = wire.field(_MODULUS)
+    lam: int = wire.field(MODULUS)
 
     def __repr__(self) -> str:
         return "AuxSecret(<redacted>)"
@@ -153,8 +167,8 @@ class AuxInfo:
     """This party's auxiliary secret and every party's auxiliary public data."""
 
     schema: int = wire.field(wire.UInt(255))
-    party: int = wire.field(_PARTY)
-    parties: tuple[int, ...] = wire.field(wire.Seq(_PARTY, min_len=2, max_len=MAX_PARTIES))
+    party: int = wire.field(PARTY)
+    parties: tuple[int, ...] = wire.field(wire.Seq(PARTY, min_len=2, max_len=MAX_PARTIES))
     secret: AuxSecret = wire.field(wire.Nested(AuxSecret))
     public: tuple[AuxPublic, ...] = wire.field(
         wire.Seq(wire.Nested(AuxPublic), min_len=2, max_len=MAX_PARTIES))
@@ -162,8 +176,9 @@ class AuxInfo:
     def __post_init__(self) -> None:
         if self.schema < 1:
             raise ValueError("schema starts at 1")
-        if len(self.public) != len(self.parties) or self.party not in self.parties:
-            raise ValueError("one public entry per party, this party among them")
+        check_parties(self.parties, self.party)
+        if len(self.public) != len(self.parties):
+            raise ValueError("one public entry per party")
         if self.secret.p * self.secret.q != self.public_for(self.party).n:
             raise ValueError("the secret primes do not factor this party's modulus")
 
@@ -200,5 +215,5 @@ class CmpKey:
         return f"CmpKey({self.share!r})"
 
 
-__all__ = ["MAX_PARTIES", "SCHEMA", "AuxInfo", "AuxPublic", "AuxSecret", "CmpKey", "KeyShare",
-           "check_parties"]
+__all__ = ["KEY_ID_MAX", "MAX_PARTIES", "MAX_PARTY_ID", "MODULUS", "PARTY", "SCHEMA", "AuxInfo",
+           "AuxPublic", "AuxSecret", "CmpKey", "KeyShare", "check_parties"]

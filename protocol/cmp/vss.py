@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from protocol import shamir, wire
 from protocol.errors import InvalidProof, UsageError
 from protocol.group import Group, Point, Scalar
 from protocol.rng import Rng
@@ -30,6 +31,8 @@ from protocol.zk import sch
 
 DIGEST_SIZE = 32
 RANDOM_SIZE = 32
+#: the wire field of a party's fresh random contribution (rid_i, chain-code share, u_i)
+RANDOM = wire.Bytes(size=RANDOM_SIZE)
 
 
 class Dealing:
@@ -62,11 +65,7 @@ class Dealing:
 
     def share_for(self, j: int) -> Scalar:
         """f(j), the share dealt to party j."""
-        acc = self.group.scalar(0)
-        at = self.group.scalar(j)
-        for c in reversed(self._coefficients):
-            acc = acc * at + c
-        return acc
+        return shamir.evaluate(self._coefficients, j)
 
     def prove(self, base: Transcript, prover: int, rid: bytes) -> tuple[sch.Proof, ...]:
         """Answer each committed nonce: knowledge of every proven coefficient, bound to rid."""
@@ -145,19 +144,9 @@ def verify_proofs(base: Transcript, prover: int, rid: bytes, vector: Sequence[Po
             raise InvalidProof(proof, f"Π^sch for coefficient {k}: {exc.check}") from None
 
 
-def evaluate(vector: Sequence[Point], j: int) -> Point:
-    """Σ_k j^k·F[k], the public image f(j)·G of the share for party j (Horner)."""
-    group = vector[0].group
-    at = group.scalar(j)
-    acc = group.identity
-    for point in reversed(vector):
-        acc = acc * at + point
-    return acc
-
-
 def check_share(vector: Sequence[Point], j: int, share: Scalar, proof: str) -> None:
     """The share f(j) that the dealer of ``vector`` sent party j lies on its committed polynomial."""
-    if share.group.base_mul(share) != evaluate(vector, j):
+    if share.group.base_mul(share) != shamir.evaluate_points(vector, j):
         raise InvalidProof(proof, f"share for party {j} does not match the sender's Feldman vector")
 
 
@@ -172,6 +161,6 @@ def xor_all(parts: Sequence[bytes]) -> bytes:
     return bytes(out)
 
 
-__all__ = ["DIGEST_SIZE", "RANDOM_SIZE", "Dealing", "check_nonce_count", "check_opening",
-           "check_share", "check_vector", "commitment_digest", "evaluate", "proof_transcript",
-           "proven_indices", "verify_proofs", "xor_all"]
+__all__ = ["DIGEST_SIZE", "RANDOM", "RANDOM_SIZE", "Dealing", "check_nonce_count", "check_opening",
+           "check_share", "check_vector", "commitment_digest", "proof_transcript", "proven_indices",
+           "verify_proofs", "xor_all"]

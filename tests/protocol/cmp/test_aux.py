@@ -5,12 +5,16 @@ Aux runs are the slow part of the suite (safe-prime moduli, Π^mod, Π^prm, Π^f
 primes come from the committed pool, the honest run is made once per process, and
 every run uses the smallest allowed number of Π^mod/Π^prm repetitions (80; the
 proofs at the production level are tested in tests/protocol/zk, and the fixture
-of test_shares.py was made at the production level).
+of test_shares.py was made at the production level). Parties run as ``Memo``,
+which does an honest party's costly work once per process (see there), and the
+malicious variants of one check share a test so that they share that work.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import hashlib
 from functools import cache
 
 import gmpy2
@@ -30,7 +34,7 @@ from protocol.machine import Outgoing, Send, Transition
 from protocol.params import SecurityLevel
 from protocol.primes import PrimePool
 from protocol.rng import SeededRng
-from tests.primepool import pair_count, prime_pool
+from tests.primepool import pair_count, prime_pool, primes
 from tests.protocol import simulator
 from tests.protocol.cmp.dealer import deal
 from tests.protocol.cmp.test_keygen import run_keygen
@@ -56,6 +60,78 @@ def keygen3() -> dict[int, KeygenOutput]:
     return run_keygen(3, 1, seed=31)
 
 
+# -- an honest party's costly work, done once per process -----------------------------
+# Most runs here differ from an honest one in one party's messages, so most of their
+# work (a modulus with Π^prm and Π^mod per party; checking each honest opening)
+# repeats work another run of this process did. Both are pure functions of what
+# ``Memo`` keys them on: the context (a digest of every public input, the previous
+# moduli and the security level among them), the party, its RNG seed and prime pair
+# for round 1; the context, the sender, its commitment and its opening for a passed
+# round-2 check (only passes are kept). A hit is what the rerun would give, to the
+# byte: round 1 restores the party's state and moves its RNG on as far as the run did.
+
+_BEGUN: dict[tuple, tuple] = {}
+_PASSED: set[bytes] = set()
+
+
+class _CountingRng:
+    def __init__(self, rng) -> None:
+        self.rng, self.used = rng, 0
+
+    def random_bytes(self, n: int) -> bytes:
+        self.used += n
+        return self.rng.random_bytes(n)
+
+
+def _unused(dealing: vss.Dealing | None) -> vss.Dealing | None:
+    """A copy of an unused dealing with copies of its Schnorr nonces (each answers one challenge)."""
+    if dealing is None:
+        return None
+    fresh = copy.copy(dealing)
+    fresh._nonces = tuple(copy.copy(nonce) for nonce in dealing._nonces)
+    return fresh
+
+
+class Memo(AuxRefresh):
+    """An honest party whose round-1 work and passed round-2 checks are shared (see above)."""
+
+    memo_key: tuple = ()   # (seed, prime pair), set by aux_machines
+
+    def _begin(self) -> Transition:
+        i, key = self.party, (self.context, self.party, *self.memo_key)
+        if key in _BEGUN:
+            used, self.mine, dealing, self.openings[i], self.params[i], self.commitments[i], sends = (
+                _BEGUN[key])
+            self.dealing = _unused(dealing)
+            self.rng.random_bytes(used)
+        else:
+            rng = self.rng = _CountingRng(self.rng)
+            try:
+                sends = tuple(super()._begin().sends)
+            finally:
+                self.rng = rng.rng
+            _BEGUN[key] = (rng.used, self.mine, _unused(self.dealing), self.openings[i], self.params[i],
+                           self.commitments[i], sends)
+        return Transition(list(sends), next=_MemoRound1(self))
+
+
+class _MemoRound1(AuxRound1):
+    def finalize(self) -> Transition:
+        transition = super().finalize()
+        transition.next = _MemoRound2(self.m)
+        return transition
+
+
+class _MemoRound2(AuxRound2):
+    def verify(self, sender, recipient, broadcast, direct) -> None:
+        m = self.m
+        key = hashlib.sha256(m.context + sender.to_bytes(4, "big") + m.commitments[sender]
+                             + wire.encode(broadcast, m.group)).digest()
+        if key not in _PASSED:
+            super().verify(sender, recipient, broadcast, direct)
+            _PASSED.add(key)
+
+
 def aux_machines(*, refresh: bool = False, level: SecurityLevel = FAST, first_pair: int = 1,
                  session_id: bytes = SESSION, pairs: dict[int, int] | None = None,
                  classes: dict | None = None, previous: dict[int, AuxInfo] | None = None,
@@ -65,16 +141,50 @@ def aux_machines(*, refresh: bool = False, level: SecurityLevel = FAST, first_pa
     pairs = pairs or {}
     classes = classes or {}
     previous = previous or {}
-    return {p: classes.get(p, AuxRefresh)(
-                s, session_id, SeededRng(b"aux/%d" % p), refresh=refresh, level=level,
-                prime_source=pool_from(pairs.get(p, first_pair + p - 1)), previous_aux=previous.get(p))
-            for p, s in shares.items()}
+    machines = {}
+    for p, s in shares.items():
+        seed, pair = b"aux/%d" % p, pairs.get(p, first_pair + p - 1)
+        m = classes.get(p, Memo)(s, session_id, SeededRng(seed), refresh=refresh, level=level,
+                                 prime_source=pool_from(pair), previous_aux=previous.get(p))
+        m.memo_key = (seed, pair)
+        machines[p] = m
+    return machines
 
 
 @cache
 def honest_aux() -> dict[int, CmpKey]:
     """One honest aux run, shared by every test of this process that needs one."""
     return simulator.assert_success(simulator.run(aux_machines()))
+
+
+def assert_all_blame(net: simulator.Network, culprit: int, check: str) -> None:
+    """``simulator.assert_all_blame``, naming the expected check when it fails (for loops of cases)."""
+    try:
+        simulator.assert_all_blame(net, culprit, check)
+    except AssertionError as exc:
+        raise AssertionError(f"expected every honest party to blame {culprit} for {check!r}: {exc}") from None
+
+
+def assert_no_blame(net: simulator.Network) -> None:
+    """Every party aborted without blaming anyone: they were started with different inputs."""
+    for p, ch in net.channels.items():
+        assert ch.result is None, f"party {p} finished"
+        assert ch.blame is not None and ch.blame.culprits == () and "other inputs" in ch.blame.check, (
+            f"party {p}: {ch.blame}")
+
+
+def direct_to(recipient: int, change):
+    """A corrupt hook that rewrites the body of the direct messages to ``recipient``."""
+    def corrupt(o: Outgoing) -> list[Outgoing]:
+        if o.recipient != recipient:
+            return [o]
+        return [Outgoing(o.round, o.recipient, change(o.body))]
+    return corrupt
+
+
+def change_direct(change):
+    """A body rewrite for ``direct_to``: decode the AuxDirect, ``change`` it, encode it."""
+    return lambda body: wire.encode(change(wire.decode(body, AuxDirect, G)), G)
 
 
 class _CarelessRound2(AuxRound2):
@@ -87,7 +197,7 @@ class _CarelessRound1(AuxRound1):
         return Transition([Send(self.m.openings[self.m.party])], next=_CarelessRound2(self.m))
 
 
-class BadOpening(AuxRefresh):
+class BadOpening(Memo):
     """Commits to (and opens) an opening that ``tamper`` altered, so the commitment matches."""
 
     tamper = staticmethod(lambda opening: opening)
@@ -149,15 +259,18 @@ def test_a_tampered_mod_proof_is_blamed():
     simulator.assert_all_blame(net, 1, "mod:")
 
 
-def test_a_tampered_fac_proof_to_one_party_is_blamed_by_every_honest_party():
-    def corrupt(o: Outgoing):
-        if o.recipient != 1:
-            return [o]
-        d = wire.decode(o.body, AuxDirect, G)
-        bad = dataclasses.replace(d, fac_proof=dataclasses.replace(d.fac_proof, z1=d.fac_proof.z1 + 1))
-        return [Outgoing(o.round, o.recipient, wire.encode(bad, G))]
-    net = simulator.run(aux_machines(), corrupt={3: corrupt})
-    simulator.assert_all_blame(net, 3, "fac:")
+def test_a_bad_direct_message_to_one_party_is_blamed_by_every_honest_party():
+    # Round 3 of an aux-only run: party 3's message to party 1 alone is bad; party 2
+    # convicts it on party 1's accusation. The cases share the honest work (Memo).
+    cases = [
+        (change_direct(lambda d: dataclasses.replace(
+            d, fac_proof=dataclasses.replace(d.fac_proof, z1=d.fac_proof.z1 + 1))), "fac:"),
+        (change_direct(lambda d: dataclasses.replace(d, share=G.scalar(1))),
+         "a refresh share in a run without refresh"),
+    ]
+    for change, check in cases:
+        net = simulator.run(aux_machines(), corrupt={3: direct_to(1, change)})
+        assert_all_blame(net, 3, check)
 
 
 def test_a_small_modulus_is_blamed():
@@ -171,6 +284,38 @@ def test_a_modulus_with_a_small_factor_is_blamed():
         return dataclasses.replace(d, n=65521 * (k if k % 2 else k - 1))
     net = simulator.run(aux_machines(classes={1: bad_opening(tamper)}))
     simulator.assert_all_blame(net, 1, "below 2^16")
+
+
+def _unit_with_jacobi_minus_one(n: int) -> int:
+    a = 2
+    while gmpy2.jacobi(a, n) != -1:
+        a += 1
+    return a
+
+
+def test_bad_ring_pedersen_parameters_are_blamed():
+    # Party 1 uses pool pair 1, so its modulus's factors are known here.
+    p1 = gmpy2.mpz(primes(1)[0])
+    cases = [
+        (lambda d: dataclasses.replace(d, s=d.t), "ring-Pedersen s and t must differ"),
+        (lambda d: dataclasses.replace(d, s=_unit_with_jacobi_minus_one(d.n)),
+         "ring-Pedersen s: Jacobi symbol is not 1"),
+        (lambda d: dataclasses.replace(d, s=p1), "ring-Pedersen s: not a unit mod N"),
+        (lambda d: dataclasses.replace(d, t=3 * p1), "ring-Pedersen t: not a unit mod N"),
+    ]
+    for tamper, check in cases:
+        net = simulator.run(aux_machines(classes={1: bad_opening(tamper)}))
+        assert_all_blame(net, 1, check)
+
+
+def test_a_dealing_in_an_aux_only_run_is_blamed():
+    cases = [
+        lambda d: dataclasses.replace(d, vector=(G.identity, G.generator)),
+        lambda d: dataclasses.replace(d, nonces=(G.generator,)),
+    ]
+    for tamper in cases:
+        net = simulator.run(aux_machines(classes={1: bad_opening(tamper)}))
+        assert_all_blame(net, 1, "a dealing in a run without refresh")
 
 
 def test_a_duplicated_modulus_is_blamed():

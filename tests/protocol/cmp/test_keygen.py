@@ -18,7 +18,7 @@ from protocol.cmp.keygen_round2 import KeygenDecommitment
 from protocol.cmp.keygen_round3 import KeygenProof, KeygenShare
 from protocol.errors import UsageError
 from protocol.group import SECP256K1
-from protocol.keygen_certificate import verify_keygen_certificate
+from protocol.keygen_certificate import public_shares, verify_keygen_certificate
 from protocol.machine import Outgoing, Send, Transition
 from protocol.params import SecurityLevel
 from protocol.rng import SeededRng
@@ -105,13 +105,29 @@ def test_fresh_randomness_gives_a_fresh_key_and_chain_code():
 @pytest.mark.parametrize("kwargs", [
     {"threshold": 0}, {"threshold": 3}, {"key_id": ""}, {"key_id": "k" * 200},
     {"session_id": b""}, {"session_id": "text"}, {"party": 4}, {"parties": (1, 1, 2)},
-    {"level": "cggmp21-128"},
+    {"level": "cggmp21-128"}, {"threshold": True}, {"parties": (1, 2, 2**16)},
+    {"parties": tuple(range(1, 34))},
 ])
 def test_bad_arguments_are_usage_errors(kwargs):
     args = {"party": 1, "parties": (1, 2, 3), "threshold": 1, "key_id": KEY_ID,
             "session_id": SESSION, "rng": SeededRng(1), **kwargs}
     with pytest.raises(UsageError):
         Keygen(**args)
+
+
+def test_feldman_vectors_evaluate_to_the_public_images_of_the_shares():
+    # One Horner evaluation (protocol.shamir) serves scalars, Feldman vectors and the
+    # certificate's public shares: f(j)·G = Σ_k j^k·F[k] for a dealer and for a sum of dealers.
+    rng = SeededRng(b"feldman")
+    dealings = [vss.Dealing(G, rng, 3, zero_constant=z) for z in (False, True, False)]
+    parties = (1, 2, 5, 65535)
+    for d in dealings:
+        for j in parties:
+            assert shamir.evaluate_points(d.vector, j) == G.base_mul(d.share_for(j))
+            vss.check_share(d.vector, j, d.share_for(j), "test")
+    publics = public_shares(G, [d.vector for d in dealings], parties)
+    for j in parties:
+        assert publics[j] == G.base_mul(sum((d.share_for(j) for d in dealings), G.scalar(0)))
 
 
 def test_a_party_at_another_security_level_aborts_the_session_without_blame():

@@ -1,5 +1,6 @@
 """CGGMP21 key refresh (protocol/cmp/aux.py, refresh=True): same key, new shares, new
-auxiliary information; old shares become useless; a bad dealing is blamed."""
+auxiliary information; old shares become useless; a bad dealing is blamed; parties whose
+inputs differ abort without blame. Runs share an honest party's work as in test_aux.py."""
 
 from __future__ import annotations
 
@@ -9,13 +10,22 @@ from functools import cache
 import coincurve
 
 from protocol import wire
-from protocol.cmp.aux_round3 import AuxDirect
+from protocol.cmp.aux_refresh_round3 import AuxSchnorrProofs
+from protocol.cmp.aux_round1 import AuxCommitment
 from protocol.cmp.shares import CmpKey
 from protocol.group import SECP256K1
 from protocol.machine import Outgoing
 from tests.protocol import simulator
 from tests.protocol.cmp.dealer import deal
-from tests.protocol.cmp.test_aux import aux_machines, bad_opening
+from tests.protocol.cmp.test_aux import (
+    BadOpening,
+    assert_all_blame,
+    assert_no_blame,
+    aux_machines,
+    bad_opening,
+    change_direct,
+    direct_to,
+)
 from tests.protocol.cmp.test_keygen import secret_of
 
 G = SECP256K1
@@ -31,8 +41,8 @@ def dealt() -> dict[int, CmpKey]:
 def refresh_machines(**kwargs):
     keys = dealt()
     kwargs.setdefault("previous", {p: k.aux for p, k in keys.items()})
-    return aux_machines(refresh=True, first_pair=4, session_id=b"refresh-session",
-                        shares={p: k.share for p, k in keys.items()}, **kwargs)
+    kwargs.setdefault("shares", {p: k.share for p, k in keys.items()})
+    return aux_machines(refresh=True, first_pair=4, session_id=b"refresh-session", **kwargs)
 
 
 @cache
@@ -81,18 +91,85 @@ def test_a_dealing_of_a_nonzero_secret_is_blamed():
     simulator.assert_all_blame(net, 1, "must start with the identity")
 
 
-def test_a_wrong_refresh_share_to_one_party_is_blamed_by_every_honest_party():
-    def corrupt(o: Outgoing):
-        if o.recipient != 2:
+def test_a_wrong_number_of_schnorr_commitments_is_blamed():
+    for tamper in (lambda d: dataclasses.replace(d, nonces=d.nonces[:-1]),
+                   lambda d: dataclasses.replace(d, nonces=(*d.nonces, G.generator))):
+        net = simulator.run(refresh_machines(classes={1: bad_opening(tamper)}))
+        assert_all_blame(net, 1, "wrong number of Schnorr commitments")
+
+
+def _broadcast(kind: type, change):
+    """A corrupt hook that rewrites a party's broadcasts of type ``kind``."""
+    def corrupt(o: Outgoing) -> list[Outgoing]:
+        if o.recipient is not None:
             return [o]
-        d = wire.decode(o.body, AuxDirect, G)
-        return [Outgoing(o.round, 2, wire.encode(dataclasses.replace(d, share=d.share + 1), G))]
-    net = simulator.run(refresh_machines(), corrupt={1: corrupt})
-    simulator.assert_all_blame(net, 1, "does not match the sender's Feldman vector")
+        try:
+            msg = wire.decode(o.body, kind, G)
+        except Exception:
+            return [o]
+        return [Outgoing(o.round, o.recipient, wire.encode(change(msg), G))]
+    return corrupt
+
+
+def _tampered_schnorr(msg: AuxSchnorrProofs) -> AuxSchnorrProofs:
+    first = msg.proofs[0]
+    return AuxSchnorrProofs((dataclasses.replace(first, z=first.z + 1), *msg.proofs[1:]))
+
+
+def test_a_bad_round_3_message_of_a_refresh_is_blamed_by_every_honest_party():
+    # Party 1 is the culprit; a direct message goes to party 2 alone, and party 3
+    # convicts on party 2's accusation. The cases share the honest work (Memo).
+    cases = [
+        (_broadcast(AuxSchnorrProofs, _tampered_schnorr), "Π^sch for coefficient 1"),
+        (direct_to(2, change_direct(lambda d: dataclasses.replace(d, share=d.share + 1))),
+         "does not match the sender's Feldman vector"),
+        (direct_to(2, change_direct(lambda d: dataclasses.replace(d, share=None))), "refresh share missing"),
+        (direct_to(2, lambda body: wire.encode(AuxCommitment(bytes(32)))), "expected AuxDirect"),
+    ]
+    for corrupt, check in cases:
+        net = simulator.run(refresh_machines(), corrupt={1: corrupt})
+        assert_all_blame(net, 1, check)
+
+
+class _ReusesItsModulus(BadOpening):
+    """Presents the modulus of its previous auxiliary information (an honest party refuses to)."""
+
+    def _begin(self):
+        kept, self.previous_moduli = self.previous_moduli, frozenset()
+        try:
+            return super()._begin()
+        finally:
+            self.previous_moduli = kept
 
 
 def test_a_modulus_of_the_previous_aux_info_is_blamed():
-    # Party 1 keeps its old modulus (pool pair 1); it is not told about the previous aux info.
-    previous = {p: k.aux for p, k in dealt().items() if p != 1}
-    net = simulator.run(refresh_machines(pairs={1: 1}, previous=previous))
-    simulator.assert_all_blame(net, 1, "previous auxiliary information")
+    # Everyone was given the previous aux info; party 1 keeps its old modulus (pool pair 1).
+    net = simulator.run(refresh_machines(pairs={1: 1}, classes={1: _ReusesItsModulus}))
+    assert_all_blame(net, 1, "previous auxiliary information")
+
+
+def test_parties_given_different_previous_aux_info_abort_without_blame():
+    # Party 3 was not told the previous aux info and, from where it stands, may keep
+    # its old modulus (pool pair 3); parties 1 and 2 would refuse it. Neither side is
+    # at fault: the session must abort without blame, not convict one honest side.
+    previous = {p: k.aux for p, k in dealt().items() if p != 3}
+    assert_no_blame(simulator.run(refresh_machines(pairs={3: 3}, previous=previous)))
+
+
+def test_parties_whose_key_shares_diverged_abort_without_blame():
+    # Party 2's share differs from the others' view of the key at the same epoch in
+    # its public shares, chain code or rid: the parties must not refresh (they would
+    # compute different keys), nor blame one another.
+    keys = dealt()
+    old = keys[2].share
+    secret = secret_of({p: keys[p].share.x for p in (1, 2)}, (1, 2))
+    other = deal(PARTIES, 1, seed=b"refresh, dealt again", secret=secret)[2].share
+    assert other.public_key == old.public_key and other.public_shares != old.public_shares
+    diverged = [
+        dataclasses.replace(other, chain_code=old.chain_code, rid=old.rid),
+        dataclasses.replace(old, chain_code=bytes(32)),
+        dataclasses.replace(old, rid=bytes(32)),
+    ]
+    for share in diverged:
+        shares = {p: keys[p].share for p in PARTIES} | {2: share}
+        assert_no_blame(simulator.run(refresh_machines(shares=shares)))

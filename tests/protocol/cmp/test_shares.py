@@ -87,6 +87,17 @@ def test_aux_info_whose_secret_does_not_factor_its_modulus_does_not_load():
         wire.decode(_reencoded(aux, secret=keys[2].aux.secret), AuxInfo, G)
 
 
+@pytest.mark.parametrize("parties", [(1, 1, 3), (2, 1, 3), (0, 1, 2)])
+def test_aux_info_with_a_bad_party_set_does_not_load(parties):
+    # The same party-set rule as a key share's (shares.check_parties). Party 1's own
+    # entry stays where the list puts it, so only the party set is wrong.
+    aux = deal((1, 2, 3), 1)[1].aux
+    public = list(aux.public[1:])
+    public.insert(parties.index(1), aux.public[0])
+    with pytest.raises(EncodingError, match="parties must be distinct"):
+        wire.decode(_reencoded(aux, parties=parties, public=tuple(public)), AuxInfo, G)
+
+
 def test_a_share_and_aux_info_of_different_parties_do_not_pair():
     keys = deal((1, 2, 3), 1)
     with pytest.raises(ValueError):

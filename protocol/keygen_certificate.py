@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from protocol import shamir, wire
 from protocol.errors import InvalidProof, UsageError
 from protocol.group import Group, Point, Scalar
+from protocol.parties import check_party_set
 from protocol.rng import Rng
 from protocol.transcript import Transcript
 from protocol.zk import sch
@@ -35,6 +36,7 @@ from protocol.zk import sch
 NAME = "keygen-certificate"
 _DOMAIN = "tssnet/keygen-certificate/v1"
 MAX_PARTICIPANTS = 256
+MAX_PARTY_INDEX = 2**32 - 1
 MAX_SESSION_ID = 128
 
 
@@ -43,7 +45,7 @@ MAX_SESSION_ID = 128
 class ParticipantCommitment:
     """One participant's Feldman vector and its proof of knowledge of f_i(0)."""
 
-    party: int = wire.field(wire.UInt(2**32 - 1))
+    party: int = wire.field(wire.UInt(MAX_PARTY_INDEX))
     commitments: tuple[Point, ...] = wire.field(
         wire.Seq(wire.PointField(), min_len=1, max_len=MAX_PARTICIPANTS)
     )
@@ -95,12 +97,11 @@ def _transcript(key_id: str, session_id: bytes, group: Group, participants: Sequ
 
 
 def _check_parameters(participants: Sequence[int], threshold: int) -> None:
-    if len(participants) < 2 or len(participants) > MAX_PARTICIPANTS:
-        raise UsageError(f"need 2..{MAX_PARTICIPANTS} participants")
-    if list(participants) != sorted(set(participants)) or participants[0] < 1:
-        raise UsageError("participants must be distinct positive indices in increasing order")
-    if not 1 <= threshold < len(participants):
-        raise UsageError("threshold must be in [1, participants)")
+    try:
+        check_party_set(participants, threshold=threshold, max_parties=MAX_PARTICIPANTS,
+                        max_index=MAX_PARTY_INDEX)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def certify_participant(key_id: str, group: Group, participants: Sequence[int], threshold: int,

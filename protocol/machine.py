@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 from protocol import wire
 from protocol.errors import Bug, EncodingError, InvalidProof, PeerMisbehaved, UsageError
 from protocol.group import Group
+from protocol.parties import check_party_set
 
 BROADCAST = "broadcast"
 DIRECT = "direct"
@@ -134,11 +135,10 @@ class Machine(ABC):
     """Drives a chain of rounds for ``party`` among ``parties``; see the module docstring."""
 
     def __init__(self, party: int, parties: Sequence[int], group: Group | None) -> None:
-        parties = tuple(parties)
-        if list(parties) != sorted(set(parties)) or not parties or parties[0] < 1:
-            raise UsageError("parties must be distinct positive indices in increasing order")
-        if party not in parties:
-            raise UsageError(f"party {party} is not among {list(parties)}")
+        try:
+            parties = check_party_set(parties, party=party)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         self.party = party
         self.parties = parties
         self.others = tuple(p for p in parties if p != party)

@@ -21,11 +21,10 @@ from protocol.errors import UsageError
 from protocol.group import Group, Point, Scalar
 from protocol.paillier import PaillierPublicKey, PaillierSecretKey
 from protocol.params import MAX_MODULUS_BITS
+from protocol.parties import MAX_PARTIES, MAX_PARTY_ID, check_party_set
 from protocol.pedersen import RingPedersenParams, RingPedersenSecret
 
 SCHEMA = 1
-MAX_PARTIES = 32
-MAX_PARTY_ID = 2**16 - 1
 KEY_ID_MAX = 128
 #: wire fields shared by every CMP message that carries them
 PARTY = wire.UInt(MAX_PARTY_ID)
@@ -33,28 +32,11 @@ MODULUS = wire.Nat(MAX_MODULUS_BITS)
 _FACTOR = wire.Nat(MAX_MODULUS_BITS // 2 + 8)
 
 
-def _is_int(x: object) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
 def check_parties(parties: tuple[int, ...], party: int, threshold: int | None = None) -> None:
-    """Raise ValueError unless ``parties`` is a CMP party set with ``party`` among them.
-
-    That is 2..MAX_PARTIES distinct indices in 1..MAX_PARTY_ID, in increasing order,
-    and, when ``threshold`` is given, 1 <= threshold < len(parties). Every CMP
-    record and machine checks its party set here.
-    """
-    parties = tuple(parties)
-    if not 2 <= len(parties) <= MAX_PARTIES:
-        raise ValueError(f"need 2..{MAX_PARTIES} parties")
-    if not all(_is_int(j) for j in parties) or list(parties) != sorted(set(parties)) or parties[0] < 1:
-        raise ValueError("parties must be distinct positive indices in increasing order")
-    if parties[-1] > MAX_PARTY_ID:
-        raise ValueError(f"party indices are at most {MAX_PARTY_ID}")
-    if not _is_int(party) or party not in parties:
-        raise ValueError(f"party {party} is not among the parties")
-    if threshold is not None and (not _is_int(threshold) or not 1 <= threshold < len(parties)):
-        raise ValueError("threshold must be in [1, number of parties)")
+    """Raise ValueError unless ``parties`` is a CMP party set with ``party`` among them
+    (and 1 <= threshold < n when ``threshold`` is given). Every CMP record and machine
+    checks its party set here."""
+    check_party_set(parties, party=party, threshold=threshold)
 
 
 @wire.message(0x0201)

@@ -25,29 +25,18 @@ from protocol.frost.ciphersuite import Ciphersuite
 from protocol.frost.suites import suite_by_name
 from protocol.group import Group, Point, Scalar
 from protocol.keygen_certificate import KeygenCertificate
+from protocol.parties import MAX_PARTIES, MAX_PARTY_ID, check_party_set, is_index
 
 SCHEMA = 1
-MAX_PARTIES = 32
-MAX_PARTY_ID = 2**16 - 1
 KEY_ID_MAX = 128
 _PARTY = wire.UInt(MAX_PARTY_ID)
 
 
-def _is_int(x: object) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
-
-
 def check_parameters(parties: Sequence[int], threshold: int, key_id: str) -> None:
     """Raise ValueError unless (parties, threshold, key_id) describe a t-of-n FROST key."""
-    parties = tuple(parties)
-    if not 2 <= len(parties) <= MAX_PARTIES:
-        raise ValueError(f"need 2..{MAX_PARTIES} parties")
-    if not all(_is_int(j) for j in parties) or list(parties) != sorted(set(parties)) or parties[0] < 1:
-        raise ValueError("parties must be distinct positive indices in increasing order")
-    if parties[-1] > MAX_PARTY_ID:
-        raise ValueError(f"party ids are at most {MAX_PARTY_ID}")
-    if not _is_int(threshold) or not 1 <= threshold < len(parties):
+    if threshold is None:
         raise ValueError("threshold must be in [1, number of parties)")
+    check_party_set(parties, threshold=threshold)
     if not isinstance(key_id, str) or not 1 <= len(key_id.encode()) <= KEY_ID_MAX:
         raise ValueError(f"a key id is a string of 1..{KEY_ID_MAX} bytes")
 
@@ -139,7 +128,7 @@ class FrostKeyShare(_NeverPickled):
         A party listed twice is refused, not dropped: the caller's list is wrong.
         """
         signers = tuple(signers)
-        if not all(_is_int(j) for j in signers):
+        if not all(is_index(j) for j in signers):
             raise UsageError("signers are party ids")
         if len(set(signers)) != len(signers):
             raise UsageError(f"signers {list(signers)} name a party twice")

@@ -2,10 +2,10 @@
 
 t = τ^2 is a random square mod N and s = t^λ for a secret λ ← Z_φ(N); a commitment
 is s^x t^y mod N with x, y any integers. Every party commits to the same peer's
-(s, t) many times per session, so public commits use a fixed-base table that grows
-with the exponent sizes seen: about three times faster than powmod at 2048 bits
-once built. It is built only after a few commits, so single-use parameters (a
-verifier checking one proof) pay nothing for it.
+(s, t) many times per session, so public commits use a fixed-base table
+(``arith.FixedBase``) that grows with the exponent sizes seen: about three times
+faster than powmod at 2048 bits, and building it costs about one powmod. It is
+built from the second commit on, so single-use parameters pay nothing for it.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from protocol.rng import Rng, rand_unit, randbelow
 
 mpz = gmpy2.mpz
 
-# 4-bit windows: 15 entries a row, ~2.9 MB per base for 2800-bit exponents at N = 2048.
-# Commits served by powmod before a table is built (the build costs ~4 commits).
-_TABLE_AFTER = 4
+# One power of the base per exponent bit: ~0.7 MB per base for 2800-bit exponents at N = 2048.
+# Commits served by powmod before a table is built (the build costs about one commit).
+_TABLE_AFTER = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,9 @@ Every proof is checked, ciphertexts are validated as units, ranges are enforced 
 the proofs; a failed check raises EncodingError or InvalidProof, which the round
 machine turns into blame of the sender, and the channel into blame by every honest
 party (``Round.verify`` re-runs any check from public data). The presignature is
-single use: see ``protocol.cmp.presign_context``.
+single use: see ``protocol.cmp.presign_context``. Once the presignature is built, or
+the session aborted (a blame, ``abandon()``), the machine keeps no ephemeral
+secret: k_i, γ_i, their nonces, the MtA masks and witnesses, χ_i and w_i are dropped.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class Presign(Machine):
 
     def __init__(self, key: CmpKey, signers: Sequence[int], session_id: bytes, rng: Rng,
                  level: SecurityLevel = DEFAULT_LEVEL, *, material: KeyMaterial | None = None) -> None:
-        self._ctx = Context(key, signers, session_id, rng, level, self._output, material)
+        self._ctx: Context | None = Context(key, signers, session_id, rng, level, self._output,
+                                            material)
         super().__init__(key.share.party, self._ctx.signers, self._ctx.group)
         self.context = self._ctx.context
 
@@ -49,6 +52,13 @@ class Presign(Machine):
 
     def _begin(self) -> Transition:
         return presign_round1.begin(self._ctx)
+
+    def _erase_secrets(self) -> None:
+        # The rounds (which share the context) are already dropped; the context goes too,
+        # with this party's key material.
+        if self._ctx is not None:
+            self._ctx.erase_secrets()
+            self._ctx = None
 
     def __repr__(self) -> str:
         return f"Presign(party={self.party}, signers={list(self.parties)})"

@@ -7,12 +7,22 @@ trapdoor (CRT paths for proving, decrypting and verifying) and one
 made for that peer). It also holds this party's ephemeral secrets (k_i, γ_i and
 their Paillier nonces, the MtA masks β) and every public value peers sent, so that
 ``Round.verify`` can re-check any sender's message as any recipient would.
+``Context.erase_secrets`` drops the ephemeral secrets once the presignature is
+built or the session aborted.
 
-``Presignature`` is the output: a wire record the daemon stores sealed. It is
-single use. ``consume()`` marks the object used and refuses a second call, and
-``Sign`` calls it before computing anything; the daemon must also delete the stored
-record (atomically, before sending σ_i) so that a copy decoded again from storage
-can never be used twice. Two signatures with one presignature reveal the key.
+``Presignature`` is the output: a wire record the daemon stores sealed. Its
+``presign_id`` is a digest of the run's public output (key, epoch, signers, R, Γ,
+every Δ_j and S_j), checked whenever a record is built or decoded, so two runs
+never share an id and a record whose public part was altered does not load.
+
+Single use. Two signatures with one presignature reveal the key. ``consume()`` is
+the guard: it marks the object used and refuses a second call, and ``Sign`` calls
+it before computing anything. An object refuses pickle, ``copy`` and ``deepcopy``,
+which would make an unconsumed twin. ``dataclasses.replace`` and decoding the
+stored bytes again do make a fresh, unconsumed object (accepted, and the reason
+for the rule that follows): the daemon must delete the stored record atomically
+BEFORE it sends σ_i, so that no copy exists from which a second σ_i could be
+computed. ``consume()`` guards the object in memory; that deletion guards storage.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from protocol.transcript import Transcript
 from protocol.zk import affg
 
 DOMAIN = "tssnet/cmp/presign/v1"
+ID_DOMAIN = "tssnet/cmp/presign-id/v1"
 AFFG_GAMMA = "affg-gamma"   # the MtA proofs of round 2, re-made in the identification round
 AFFG_X = "affg-x"
 MAX_SESSION_ID = 256
@@ -42,9 +53,47 @@ _PARTY = wire.UInt(2**16 - 1)
 
 
 class _SingleUse:
-    """A slot outside the dataclass fields: not encoded, not compared, set once."""
+    """A slot outside the dataclass fields (not encoded, not compared, set once), and no twins.
+
+    Pickling or copying would give an unconsumed copy of a single-use secret: refused
+    (as ``protocol.frost.shares`` does for key shares). Store the wire encoding.
+    """
 
     __slots__ = ("_used",)
+    _REFUSAL = "a presignature is single use: never pickled or copied; store it with the wire codec"
+
+    def __reduce_ex__(self, protocol):
+        raise UsageError(self._REFUSAL)
+
+    def __reduce__(self):
+        raise UsageError(self._REFUSAL)
+
+    def __copy__(self):
+        raise UsageError(self._REFUSAL)
+
+    def __deepcopy__(self, memo):
+        raise UsageError(self._REFUSAL)
+
+
+def check_session_id(session_id: bytes) -> None:
+    """Presign, Sign and FullSign take a session id of 1..MAX_SESSION_ID bytes."""
+    if not isinstance(session_id, bytes) or not 1 <= len(session_id) <= MAX_SESSION_ID:
+        raise UsageError(f"a session id is 1..{MAX_SESSION_ID} bytes")
+
+
+def presign_id_of(key_id: str, epoch: int, public_key: Point, signers: Sequence[int], R: Point,
+                  Gamma: Point, Deltas: Sequence[Point], S: Sequence[Point]) -> bytes:
+    """The id of a presignature: a digest of its run's whole public output.
+
+    Every value is fresh per run (Γ, Δ_j, S_j), so no two runs share an id; every
+    signer computes it alike from broadcast values, and it is what ``Sign`` binds
+    its context to.
+    """
+    t = Transcript(ID_DOMAIN)
+    t.append_all((("group", R.group.name), ("key-id", key_id), ("epoch", epoch),
+                  ("public-key", public_key), ("signers", list(signers)), ("R", R),
+                  ("Gamma", Gamma), ("Deltas", list(Deltas)), ("S", list(S))))
+    return bytes(t.challenge_bytes("presign-id", 32))
 
 
 @wire.message(0x023F)
@@ -53,8 +102,11 @@ class Presignature(_SingleUse):
     """Party ``party``'s share of one presignature: R, k_i, χ_i and what checks the others' σ_j.
 
     Public per signer j (in ``signers`` order): Δ_j = k_j·Γ and S_j = χ_j·Γ, with
-    δ·G = Σ Δ_j, δ·X = Σ S_j and R = δ^-1·Γ. A signature share σ_j = k_j·m + r·χ_j
-    then satisfies σ_j·Γ = m·Δ_j + r·S_j, which is how a bad share is blamed.
+    δ·G = Σ Δ_j, δ·X = Σ S_j and R = δ^-1·Γ. ``Sign`` re-randomises R to ρ·R and
+    sends σ_j = ρ^-1·(k_j·m + r'·χ_j) (plus the HD tweak's term), which then
+    satisfies ρ·σ_j·Γ = m·Δ_j + r'·S_j: that is how a bad share is blamed.
+    ``presign_id`` must be ``presign_id_of`` the public fields; see the module
+    docstring for single use.
     """
 
     schema: int = wire.field(wire.UInt(255))
@@ -90,6 +142,9 @@ class Presignature(_SingleUse):
             raise ValueError("δ·X differs from Σ S_j")
         if self.k * self.Gamma != self.Delta(self.party) or self.chi * self.Gamma != self.S_of(self.party):
             raise ValueError("k_i or χ_i does not match this party's Δ_i or S_i")
+        if self.presign_id != presign_id_of(self.key_id, self.epoch, self.public_key, self.signers,
+                                            self.R, self.Gamma, self.Deltas, self.S):
+            raise ValueError("presign_id is not the digest of this presignature's public data")
 
     def Delta(self, j: int) -> Point:  # noqa: N802 - the paper's name
         return self.Deltas[self.signers.index(j)]
@@ -162,8 +217,7 @@ class Context:
     def __init__(self, key: CmpKey, signers: Sequence[int], session_id: bytes, rng: Rng,
                  level: SecurityLevel, finish: Callable[[Presignature], Transition],
                  material: KeyMaterial | None = None) -> None:
-        if not isinstance(session_id, bytes) or not 1 <= len(session_id) <= MAX_SESSION_ID:
-            raise UsageError(f"a session id is 1..{MAX_SESSION_ID} bytes")
+        check_session_id(session_id)
         if not isinstance(level, SecurityLevel):
             raise UsageError("level must be a SecurityLevel")
         if material is None:
@@ -192,7 +246,6 @@ class Context:
             ("public-key", share.public_key),
             ("additive-shares", [self.W[j] for j in self.signers]),
             ("aux", [[self.aux[j].n, self.aux[j].s, self.aux[j].t] for j in self.signers])))
-        self.presign_id = bytes(self.transcript.copy().challenge_bytes("presign-id", 32))
         #: what every signer must agree on before anything is sent (``Machine.context``)
         self.context = bytes(self.transcript.copy().challenge_bytes("context", 32))
         # This party's ephemeral secrets (set in round 1 and 2).
@@ -236,13 +289,27 @@ class Context:
         return tuple(p for p in self.signers if p != j)
 
     def presignature(self, delta: Scalar, R: Point) -> Presignature:
+        """The output, after which this context keeps no secret (``erase_secrets``)."""
         share = self.key.share
-        return Presignature(
-            schema=SCHEMA, presign_id=self.presign_id, key_id=share.key_id, epoch=share.epoch,
+        Deltas = tuple(self.Deltas[j] for j in self.signers)
+        S = tuple(self.S[j] for j in self.signers)
+        presign_id = presign_id_of(share.key_id, share.epoch, share.public_key, self.signers, R,
+                                   self.Gamma, Deltas, S)
+        presignature = Presignature(
+            schema=SCHEMA, presign_id=presign_id, key_id=share.key_id, epoch=share.epoch,
             party=self.party, signers=self.signers, public_key=share.public_key, R=R,
-            Gamma=self.Gamma, delta=delta, k=self.k, chi=self.chi,
-            Deltas=tuple(self.Deltas[j] for j in self.signers),
-            S=tuple(self.S[j] for j in self.signers))
+            Gamma=self.Gamma, delta=delta, k=self.k, chi=self.chi, Deltas=Deltas, S=S)
+        self.erase_secrets()
+        return presignature
+
+    def erase_secrets(self) -> None:
+        """Drop this party's ephemeral secrets: k_i, γ_i, their nonces, the MtA masks,
+        witnesses and decryptions, χ_i and w_i. What the rounds' ``verify`` reads is
+        public and stays, so that accusations can still be judged."""
+        self.k = self.gamma = self.chi = self.w = None
+        self.rho = self.nu = gmpy2.mpz(0)
+        for secrets in (self.beta, self.beta_hat, self.mta_witness, self.alpha, self.alpha_hat):
+            secrets.clear()
 
     def __repr__(self) -> str:
         return f"presign.Context(party={self.party}, signers={list(self.signers)}, <secrets redacted>)"
@@ -266,5 +333,5 @@ def require(condition: bool, what: str) -> None:
         raise EncodingError(what)
 
 
-__all__ = ["AFFG_GAMMA", "AFFG_X", "CIPHERTEXT", "DOMAIN", "Context", "KeyMaterial", "Presignature", "mta_statement",
-           "require"]
+__all__ = ["AFFG_GAMMA", "AFFG_X", "CIPHERTEXT", "DOMAIN", "Context", "KeyMaterial", "Presignature",
+           "check_session_id", "mta_statement", "presign_id_of", "require"]

@@ -19,12 +19,18 @@ integer (no wrap-around mod N), so the centred plaintexts of the C_i add up to k
 and those of the Ĉ_i to k·x modulo q. If every party passed at one honest
 verifier, δ·G = Σ Δ_j and δ·X = Σ S_j would both hold, contradicting the failure
 that started this round. (So a party that finds every other party's proofs valid
-names itself: its own state disagrees with its ciphertexts.) An honest party
-passes whatever the others did, unless a
-peer padded its MtA masks far beyond what any honest party sends (past 2^1660,
-which takes about 2^117 hash evaluations of grinding against Π^aff-g); this party
-then blames the peers whose MtA values it decrypted out of the honest range (a
-local finding that others cannot re-check).
+finds its own state at fault: its state disagrees with its ciphertexts.) An honest
+party passes whatever the others did, unless a peer padded its MtA masks far beyond
+what any honest party sends (past 2^1660, which takes about 2^117 hash evaluations
+of grinding against Π^aff-g), so that this party's own combined plaintext is too
+large for Π^dec to hide.
+
+Local findings blame no one. Those two cases (this party's own values do not check
+out; its own plaintext is beyond Π^dec's bound) are seen by this party alone and
+no other party could re-check them: a blame would be judged false by every honest
+party, or worse, name an honest one. The party aborts with ``culprits=()`` and a
+check string saying what it found; a party whose own proofs fail is still blamed
+by the others, who check every sender's proofs themselves.
 """
 
 from __future__ import annotations
@@ -53,7 +59,8 @@ AFFG_H = "identify-affg-gamma"
 AFFG_H_HAT = "identify-affg-x"
 DEC_DELTA = "identify-dec-delta"
 DEC_CHI = "identify-dec-chi"
-ZERO = gmpy2.mpz(1)   # (1 + N)^0 · 1^N: an encryption of 0 under any key, with a public nonce
+#: (1 + N)^0 · 1^N = 1: the encryption of 0 with nonce 1 under any key, which anyone can check
+ENCRYPTED_ZERO = gmpy2.mpz(1)
 
 
 @wire.message(0x0237)
@@ -98,12 +105,12 @@ def combined(ctx: Context, i: int, H: int, hat: bool) -> gmpy2.mpz:
 
 def _product_statement(ctx: Context, prover: int, verifier: int, H: int, X: Point) -> affg.Public:
     key = ctx.paillier[prover]
-    return affg.Public(ctx.group, key, key, ctx.K[prover], H, ZERO, X, ctx.aux[verifier])
+    return affg.Public(ctx.group, key, key, ctx.K[prover], H, ENCRYPTED_ZERO, X, ctx.aux[verifier])
 
 
 def _dec_statements(ctx: Context, prover: int, verifier: int, C: int, C_hat: int):
     group, key = ctx.group, ctx.paillier[prover]
-    bits = dec.max_bits(key, ctx.level)
+    bits = dec.max_bits(key, ctx.level)   # the largest plaintext Π^dec hides under N_prover
     delta_point = group.base_mul(ctx.delta_shares[prover])
     return (dec.Public(group, key, C, group.generator, delta_point, ctx.aux[verifier], bits),
             dec.Public(group, key, C_hat, ctx.Gamma, ctx.S[prover], ctx.aux[verifier], bits))
@@ -129,13 +136,16 @@ def _opening(ctx: Context, C: gmpy2.mpz) -> tuple[gmpy2.mpz, gmpy2.mpz]:
     return secret.decrypt_signed(C), secret.crt.nth_root_mod_n(C % secret.n)
 
 
-def _check_own_range(ctx: Context, y: int, bits: int) -> None:
-    if abs(y) <= gmpy2.mpz(1) << bits:
-        return
-    honest = gmpy2.mpz(1) << (ctx.level.ell_prime + 1)
-    padded = tuple(j for j in ctx.others
-                   if abs(ctx.alpha[j]) > honest or abs(ctx.alpha_hat[j]) > honest)
-    raise PeerMisbehaved(padded or ctx.others, "MtA values far outside the honest range")
+OWN_RANGE = ("identification: this party's own combined MtA plaintext is beyond what Π^dec "
+             "can hide (a peer padded its MtA mask?); a local finding, no one is blamed")
+OWN_FAULT = ("identification: every other party's values check out, so this party's own round-3 "
+             "values are inconsistent with its ciphertexts; a local finding, no one is blamed")
+
+
+def _check_own_range(y: int, bits: int) -> None:
+    """Abort without blame when this party cannot prove its own decryption (see the docstring)."""
+    if abs(y) > gmpy2.mpz(1) << bits:
+        raise PeerMisbehaved((), OWN_RANGE)
 
 
 def begin(ctx: Context) -> Transition:
@@ -144,12 +154,12 @@ def begin(ctx: Context) -> Transition:
     for multiplier in (ctx.gamma, ctx.w):
         rho = secret.encrypt(0, rng)[1]
         H = secret.public.mul(ctx.K[party], multiplier.value) * secret.crt.pow_n_mod_n2(rho) % secret.public.n2
-        products.append((H, affg.Private(multiplier.value, 0, rho, ZERO, secret)))
+        products.append((H, affg.Private(multiplier.value, 0, rho, ENCRYPTED_ZERO, secret)))
     (H, _), (H_hat, _) = products
     C, C_hat = combined(ctx, party, H, hat=False), combined(ctx, party, H_hat, hat=True)
     openings = (_opening(ctx, C), _opening(ctx, C_hat))
     for y, _ in openings:
-        _check_own_range(ctx, y, dec.max_bits(secret.public, level))
+        _check_own_range(y, dec.max_bits(secret.public, level))
     sends = [Send(IdentifyBroadcast(H, H_hat))]
     points = (ctx.Gammas[party], ctx.W[party])
     for p in ctx.others:
@@ -201,7 +211,6 @@ class IdentifyRound(Round):
     def finalize(self) -> Transition:
         # Every other party proved its values right, yet an aggregate check failed: by
         # the argument in the module docstring the inconsistent values are this party's
-        # own (a corrupted state, or code that lied). It names itself; the others,
-        # checking its proofs, reach the same verdict.
-        raise PeerMisbehaved((self.ctx.party,), "identification: every other party's values check out, "
-                             "so this party's own round-3 values are inconsistent")
+        # own (a corrupted state, or code that lied). That is for its operator to see,
+        # not a blame: the others reach their verdict from its failing proofs.
+        raise PeerMisbehaved((), OWN_FAULT)

@@ -4,18 +4,36 @@
     Sign(key, presignature, message, session_id, hash_name="sha256", path=None)
     FullSign(key, signers, digest, session_id, rng, path=None)      # presign + sign, raw digest
 
-Each signer broadcasts σ_i = k_i·m + r·(χ_i + δ·k_i), where m is the digest, r =
-R.x mod q and δ the BIP32 tweak of ``path`` (0 without one), so that Σ σ_i =
-k·(m + r·(x + δ)): a signature under the derived key X + δ·G. Every σ_j is checked
-against the presignature's public data, σ_j·Γ = (m + r·δ)·Δ_j + r·S_j, and a bad
+Re-randomised presignatures (Groth–Shoup, "On the security of ECDSA with additive
+key derivation and presignatures", Eurocrypt 2022). With the presignature's R used
+as is, a signature on digest m under the child key X + δ·G is also one under the
+parent key on m + r·δ, with r = R.x known before the message and path are chosen:
+one signature on (M1, P1) then signs any (M2, P2) with
+H(M1) − H(M2) + r·(t(P1) − t(P2)) ≡ 0, which Wagner's algorithm finds in about
+2^86 work. So signing first derives
+
+    ρ = H(presign_id, R, Γ, every Δ_j and S_j, the signing public key, the digest) ≠ 0,
+    R' = ρ·R,  r' = R'.x mod q,
+
+and each signer broadcasts σ_i = ρ^-1·(k_i·m + r'·(χ_i + δ·k_i)), δ the BIP32 tweak
+of ``path`` (0 without one). Σ σ_i = (k/ρ)·(m + r'·(x + δ)): a signature with
+nonce point R' = (ρ/k)·G under the derived key X + δ·G. Since r' depends on the
+message and the path, it is not known when they are chosen. Every σ_j is checked
+against the presignature's public data, ρ·σ_j·Γ = (m + r'·δ)·Δ_j + r'·S_j, and a bad
 one blames its sender; the sum is low-s normalised, given a recovery id and
-verified (``protocol.cmp.signature``).
+verified (``protocol.cmp.signature``). ``Sign`` and ``FullSign`` share this round.
 
 Digest rule. ``Sign`` never takes a digest: it hashes the message itself. With
 presignatures computed ahead of time, letting the caller choose m freely opens the
 forgeries of the 2025 advisory on presignature-based ECDSA; a raw digest is only
 signed by ``FullSign``, whose presignature is made fresh in the same session.
-Presignatures are single use: ``Sign`` consumes the object before it computes σ_i.
+
+Single use. ``Sign`` consumes the presignature object before it computes σ_i, and
+keeps no reference to it once σ_i is computed (nor after an abort); the daemon
+deletes the stored record atomically before sending σ_i (see
+``protocol.cmp.presign_context``). Signers holding records of different presign
+runs, or given different messages, hashes or paths, have different contexts and
+abort without blaming anyone.
 """
 
 from __future__ import annotations
@@ -25,7 +43,7 @@ from dataclasses import dataclass
 
 from protocol import hd, wire
 from protocol.cmp import presign_round1
-from protocol.cmp.presign_context import MAX_SESSION_ID, Context, KeyMaterial, Presignature
+from protocol.cmp.presign_context import Context, KeyMaterial, Presignature, check_session_id
 from protocol.cmp.shares import CmpKey
 from protocol.cmp.signature import EcdsaSignature, digest_scalar, finish, message_digest
 from protocol.errors import InvalidProof, UsageError
@@ -37,6 +55,7 @@ from protocol.transcript import Transcript
 
 NAME = "sign"
 DOMAIN = "tssnet/cmp/sign/v1"
+RERANDOMISE_DOMAIN = "tssnet/cmp/sign/rerandomise/v1"
 
 
 @wire.message(0x0240)
@@ -46,11 +65,6 @@ class SignShare:
 
     presign_id: bytes = wire.field(wire.Bytes(size=32))
     sigma: Scalar = wire.field(wire.ScalarField())
-
-
-def _check_session_id(session_id: bytes) -> None:
-    if not isinstance(session_id, bytes) or not 1 <= len(session_id) <= MAX_SESSION_ID:
-        raise UsageError(f"a session id is 1..{MAX_SESSION_ID} bytes")
 
 
 def _context(base: bytes, digest: bytes, public_key: Point) -> bytes:
@@ -69,41 +83,63 @@ def _signing_key(key: CmpKey, path: str | None) -> tuple[Point, Scalar]:
     return derived.public_key, derived.tweak
 
 
+def rerandomiser(presignature: Presignature, public_key: Point, digest: bytes) -> Scalar:
+    """ρ: a nonzero scalar bound to the presignature's public data, the signing key and the digest."""
+    p = presignature
+    t = Transcript(RERANDOMISE_DOMAIN)
+    t.append_all((("presign-id", p.presign_id), ("R", p.R), ("Gamma", p.Gamma),
+                  ("Deltas", list(p.Deltas)), ("S", list(p.S)), ("public-key", public_key),
+                  ("digest", digest)))
+    while True:   # each squeeze ratchets the transcript; ρ = 0 has probability 2^-256
+        rho = t.challenge_scalar("rho", p.R.group)
+        if not rho.is_zero():
+            return rho
+
+
 class SignRound(Round):
-    """Receives every other signer's σ_j; the result is the signature."""
+    """Receives every other signer's σ_j; the result is the signature.
+
+    Only public data is kept (Γ, Δ_j, S_j, R', this party's own σ_i once computed):
+    ``verify`` needs nothing else, and the presignature's k_i and χ_i are not
+    reachable from the round.
+    """
 
     broadcast_type = SignShare
 
     def __init__(self, number: int, presignature: Presignature, digest: bytes, tweak: Scalar,
                  public_key: Point) -> None:
-        self.number = number
-        self.presignature, self.digest, self.public_key = presignature, digest, public_key
-        group = presignature.R.group
-        self.r = group.scalar(presignature.R.x())
-        m = digest_scalar(group, digest)
-        self.m_eff = m + self.r * tweak   # σ_j·Γ = (m + r·δ)·Δ_j + r·S_j
         p = presignature
-        self.sigmas = {p.party: p.k * m + self.r * (p.chi + tweak * p.k)}
+        group = p.R.group
+        self.number = number
+        self.digest, self.public_key = digest, public_key
+        self.presign_id, self.Gamma = p.presign_id, p.Gamma
+        self.Deltas = dict(zip(p.signers, p.Deltas, strict=True))
+        self.S = dict(zip(p.signers, p.S, strict=True))
+        self.rho = rerandomiser(p, public_key, digest)
+        self.R = self.rho * p.R
+        r = group.scalar(self.R.x())
+        m = digest_scalar(group, digest)
+        self.m_eff, self.r = m + r * tweak, r        # ρ·σ_j·Γ = (m + r'·δ)·Δ_j + r'·S_j
+        self.party = p.party
+        self.sigmas = {p.party: self.rho.inverse() * (p.k * m + r * (p.chi + tweak * p.k))}
 
     def share(self) -> Send:
-        return Send(SignShare(self.presignature.presign_id, self.sigmas[self.presignature.party]))
+        return Send(SignShare(self.presign_id, self.sigmas[self.party]))
 
     def verify(self, sender: int, recipient: int, broadcast: SignShare, direct: None) -> None:
-        p = self.presignature
-        if broadcast.presign_id != p.presign_id:
+        if broadcast.presign_id != self.presign_id:
             raise InvalidProof(NAME, "σ_j is for another presignature")
-        group = p.R.group
-        expected = group.multi_mul([self.m_eff, self.r], [p.Delta(sender), p.S_of(sender)])
-        if broadcast.sigma * p.Gamma != expected:
-            raise InvalidProof(NAME, "σ_j·Γ = (m + r·δ)·Δ_j + r·S_j")
+        group = self.Gamma.group
+        expected = group.multi_mul([self.m_eff, self.r], [self.Deltas[sender], self.S[sender]])
+        if (self.rho * broadcast.sigma) * self.Gamma != expected:
+            raise InvalidProof(NAME, "σ_j·Γ = ρ^-1·((m + r'·δ)·Δ_j + r'·S_j)")
 
     def store(self, sender: int, broadcast: SignShare, direct: None) -> None:
         self.sigmas[sender] = broadcast.sigma
 
     def finalize(self) -> Transition:
-        p = self.presignature
-        s = sum(self.sigmas.values(), p.R.group.scalar(0))
-        return Transition(result=finish(p.R, s, self.digest, self.public_key))
+        s = sum(self.sigmas.values(), self.Gamma.group.scalar(0))
+        return Transition(result=finish(self.R, s, self.digest, self.public_key))
 
 
 def _signing_round(number: int, presignature: Presignature, digest: bytes,
@@ -123,7 +159,7 @@ class Sign(Machine):
                  hash_name: str = "sha256", path: str | None = None) -> None:
         if not isinstance(key, CmpKey) or not isinstance(presignature, Presignature):
             raise UsageError("Sign needs a CmpKey and a Presignature")
-        _check_session_id(session_id)
+        check_session_id(session_id)
         share, p = key.share, presignature
         if (p.key_id, p.epoch, p.party, p.public_key) != (share.key_id, share.epoch, share.party,
                                                           share.public_key):
@@ -134,11 +170,16 @@ class Sign(Machine):
         self._signing_key = _signing_key(key, path)   # a bad path is refused before consuming
         super().__init__(share.party, p.signers, share.group)
         p.consume()   # before anything is computed from it; UsageError on a second use
-        self._presignature = p
+        self._presignature: Presignature | None = p
+        # presign_id digests the presign run's public output: records of two runs differ.
         self.context = _context(p.presign_id + session_id, self._digest, self._signing_key[0])
 
     def _begin(self) -> Transition:
-        return _signing_round(1, self._presignature, self._digest, self._signing_key)
+        presignature, self._presignature = self._presignature, None
+        return _signing_round(1, presignature, self._digest, self._signing_key)
+
+    def _erase_secrets(self) -> None:
+        self._presignature = None
 
 
 class FullSign(Machine):
@@ -153,7 +194,8 @@ class FullSign(Machine):
             raise UsageError("FullSign needs a CmpKey")
         digest_scalar(key.share.group, digest)
         self._digest, self._signing_key = bytes(digest), _signing_key(key, path)
-        self._ctx = Context(key, signers, session_id, rng, level, self._sign, material)
+        self._ctx: Context | None = Context(key, signers, session_id, rng, level, self._sign,
+                                            material)
         super().__init__(key.share.party, self._ctx.signers, self._ctx.group)
         self.context = _context(self._ctx.context, self._digest, self._signing_key[0])
 
@@ -164,5 +206,10 @@ class FullSign(Machine):
     def _begin(self) -> Transition:
         return presign_round1.begin(self._ctx)
 
+    def _erase_secrets(self) -> None:
+        if self._ctx is not None:
+            self._ctx.erase_secrets()
+            self._ctx = None
 
-__all__ = ["EcdsaSignature", "FullSign", "SignShare", "Sign"]
+
+__all__ = ["EcdsaSignature", "FullSign", "SignShare", "Sign", "rerandomiser"]

@@ -25,7 +25,6 @@ from protocol.pedersen import RingPedersenParams, RingPedersenSecret
 from protocol.rng import Rng
 from protocol.transcript import Transcript
 from protocol.zk import encrange
-from protocol.zk.common import require_witness_range
 
 NAME = "enc"
 _LABEL = "cggmp21/enc/v1"
@@ -92,7 +91,7 @@ def prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
     The witness is checked first: out of range, the answers would leak it even
     though the verifier rejects the proof.
     """
-    require_witness_range(priv.k, level.ell, NAME, "k")
+    encrange.Bounds.of_level(level).require_witness(priv.k, NAME, "k")
     return _prove(t, pub, priv, rng, level)
 
 
@@ -101,7 +100,8 @@ def _prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
     # Without witness checks: tests use it directly as a cheating prover.
     if priv.key is not None and priv.key.public != pub.key:
         raise UsageError("Π^enc: the secret key is not the statement's N0")
-    nonces, S, A, C = encrange.commit(pub.key, priv.key, pub.aux, priv.k, level, rng)
+    bounds = encrange.Bounds.of_level(level)
+    nonces, S, A, C = encrange.commit(pub.key, priv.key, pub.aux, priv.k, bounds, level, rng)
     e = _challenge(t, pub, level, S, A, C)
     z1, z2, z3 = encrange.respond(nonces, priv.k, priv.rho, e, pub.key, priv.key)
     return Proof(S=S, A=A, C=C, z1=z1, z2=z2, z3=z3)
@@ -117,7 +117,7 @@ def verify(t: Transcript, pub: Public, proof: Proof, level: SecurityLevel = DEFA
     if not isinstance(proof, Proof):
         raise InvalidProof(NAME, "not a Π^enc proof")
     encrange.check_inputs(_NAMES, pub.key, pub.aux, pub.K, proof.S, proof.A, proof.C,
-                          proof.z1, proof.z2, level)
+                          proof.z1, proof.z2, encrange.Bounds.of_level(level))
     e = _challenge(t, pub, level, proof.S, proof.A, proof.C)
     encrange.check_equations(_NAMES, pub.key, pub.aux, aux_secret, pub.K, proof.S, proof.A,
                              proof.C, proof.z1, proof.z2, proof.z3, e)

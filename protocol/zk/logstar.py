@@ -25,10 +25,7 @@ from protocol.pedersen import RingPedersenParams, RingPedersenSecret
 from protocol.rng import Rng
 from protocol.transcript import Transcript
 from protocol.zk import encrange
-from protocol.zk.common import (
-    require_point,
-    require_witness_range,
-)
+from protocol.zk.common import require_point
 
 NAME = "logstar"
 _LABEL = "cggmp21/logstar/v1"
@@ -97,7 +94,7 @@ def prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
     The witness is checked first: out of range, the answers would leak it even
     though the verifier rejects the proof.
     """
-    require_witness_range(priv.x, level.ell, NAME, "x")
+    encrange.Bounds.of_level(level).require_witness(priv.x, NAME, "x")
     return _prove(t, pub, priv, rng, level)
 
 
@@ -106,7 +103,8 @@ def _prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
     # Without witness checks: tests use it directly as a cheating prover.
     if priv.key is not None and priv.key.public != pub.key:
         raise UsageError("Π^log*: the secret key is not the statement's N0")
-    nonces, S, A, D = encrange.commit(pub.key, priv.key, pub.aux, priv.x, level, rng)
+    bounds = encrange.Bounds.of_level(level)
+    nonces, S, A, D = encrange.commit(pub.key, priv.key, pub.aux, priv.x, bounds, level, rng)
     Y = nonces.alpha * pub.g      # the group commitment, on the same α as A and D
     e = _challenge(t, pub, level, S, A, Y, D)
     z1, z2, z3 = encrange.respond(nonces, priv.x, priv.rho, e, pub.key, priv.key)
@@ -127,7 +125,7 @@ def verify(t: Transcript, pub: Public, proof: Proof, level: SecurityLevel = DEFA
     require_point(pub.X, group, NAME, "X", allow_identity=True)
     require_point(proof.Y, group, NAME, "Y", allow_identity=False)
     encrange.check_inputs(_NAMES, pub.key, pub.aux, pub.C, proof.S, proof.A, proof.D,
-                          proof.z1, proof.z2, level)
+                          proof.z1, proof.z2, encrange.Bounds.of_level(level))
     e = _challenge(t, pub, level, proof.S, proof.A, proof.Y, proof.D)
     # The group equation first: it costs microseconds, the others milliseconds.
     if proof.z1 * pub.g != proof.Y + e * pub.X:

@@ -8,10 +8,13 @@ DER encoding, and the recovery id must recover the public key through coincurve.
 from __future__ import annotations
 
 import dataclasses
+import gc
+import types
 from collections.abc import Callable
 from functools import cache
 
 import coincurve
+import gmpy2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
@@ -20,7 +23,7 @@ from protocol import wire
 from protocol.cmp.presign import KeyMaterial, Presign, Presignature
 from protocol.cmp.sign import EcdsaSignature, FullSign, Sign
 from protocol.errors import EncodingError
-from protocol.group import SECP256K1
+from protocol.group import SECP256K1, Scalar
 from protocol.machine import Outgoing
 from protocol.params import DEFAULT_LEVEL
 from protocol.rng import SeededRng
@@ -46,22 +49,32 @@ def rng(label: str, party: int) -> SeededRng:
     return SeededRng(f"{label}/{party}")
 
 
-def run_presign(keys: dict, signers, *, sid: bytes = b"presign", seed: int = 0,
+def presign_machines(keys: dict, signers, sid: bytes, label: str | None = None) -> dict[int, Presign]:
+    """One Presign per signer; ``label`` (default: the session id) seeds their RNGs."""
+    label = sid.hex() if label is None else label
+    return {p: Presign(keys[p], signers, sid, rng(label, p), material=material(keys[p])) for p in signers}
+
+
+def run_presign(keys: dict, signers, *, sid: bytes = b"presign", seed: int = 0, label: str | None = None,
                 corrupt=None, network=None) -> simulator.Network:
-    machines = {p: Presign(keys[p], signers, sid, rng(sid.hex(), p), material=material(keys[p]))
-                for p in signers}
-    return simulator.run(machines, seed=seed, corrupt=corrupt, network=network)
+    return simulator.run(presign_machines(keys, signers, sid, label), seed=seed, corrupt=corrupt,
+                         network=network)
+
+
+def full_sign_machines(keys: dict, signers, digest: bytes, sid: bytes,
+                       path: str | None = None) -> dict[int, FullSign]:
+    return {p: FullSign(keys[p], signers, digest, sid, rng(sid.hex(), p), path=path,
+                        material=material(keys[p])) for p in signers}
 
 
 def run_full_sign(keys: dict, signers, digest: bytes, *, sid: bytes = b"full-sign",
                   path: str | None = None, corrupt=None) -> simulator.Network:
-    machines = {p: FullSign(keys[p], signers, digest, sid, rng(sid.hex(), p), path=path,
-                            material=material(keys[p])) for p in signers}
-    return simulator.run(machines, corrupt=corrupt)
+    return simulator.run(full_sign_machines(keys, signers, digest, sid, path), corrupt=corrupt)
 
 
-def presignatures(keys: dict, signers, *, sid: bytes = b"presign") -> dict[int, Presignature]:
-    return simulator.assert_success(run_presign(keys, signers, sid=sid))
+def presignatures(keys: dict, signers, *, sid: bytes = b"presign",
+                  label: str | None = None) -> dict[int, Presignature]:
+    return simulator.assert_success(run_presign(keys, signers, sid=sid, label=label))
 
 
 def run_sign(keys: dict, presigs: dict, message: bytes, *, sid: bytes = b"sign",
@@ -108,6 +121,86 @@ def rewrite(cls: type, change: Callable[[object], object], *, recipient: int | N
 def bump(field: str, amount=1) -> Callable[[object], object]:
     """A ``change`` that adds ``amount`` to one field (an int, scalar or, with a point, a point)."""
     return lambda msg: dataclasses.replace(msg, **{field: getattr(msg, field) + amount})
+
+
+_INTEGERS = (int, type(gmpy2.mpz(0)))
+_OPAQUE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.CodeType,
+           types.FrameType)
+
+
+def reachable(root) -> list:
+    """Every object reachable from ``root`` through references (not through classes or modules)."""
+    seen, stack, found = set(), [root], []
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, _OPAQUE):
+            continue
+        seen.add(id(obj))
+        found.append(obj)
+        stack.extend(gc.get_referents(obj))
+    return found
+
+
+def session_secrets(ctx) -> set[int]:
+    """The ephemeral secrets a presign context holds now, as integers (k, γ, χ, w, nonces, β, α).
+
+    w_i = λ_i·x_i is left out when λ_i = 1: it is then the long-term share x_i, which
+    the caller keeps (and the machine may reach) anyway.
+    """
+    values = {s.value for s in (ctx.k, ctx.gamma, ctx.chi, ctx.w) if s is not None}
+    values.discard(ctx.key.share.x.value)
+    values |= {v for v in (ctx.rho, ctx.nu) if v}
+    for secrets in (ctx.beta, ctx.beta_hat, ctx.alpha, ctx.alpha_hat):
+        values |= {int(v) for v in secrets.values()}
+    for witnesses in ctx.mta_witness.values():
+        for w in witnesses:
+            values |= {int(w.y), int(w.rho), int(w.rho_y)}
+    return values
+
+
+def holds_any(root, values: set[int]) -> list:
+    """The objects reachable from ``root`` that are (or hold as a Scalar) one of ``values``."""
+    def secret(obj) -> bool:
+        if isinstance(obj, Scalar):
+            return obj.value in values
+        if type(obj) in _INTEGERS:
+            return obj in values
+        return isinstance(obj, Presignature)
+    return [obj for obj in reachable(root) if secret(obj)]
+
+
+class SecretLog:
+    """``corrupt`` hooks that change nothing but note each watched party's session secrets.
+
+    Each time a watched party emits messages, the secrets its presign context holds
+    are added to what it is known to have held; ``leftovers`` then lists what is
+    still reachable from its channel (after an abort: nothing may be).
+    """
+
+    def __init__(self, machines: dict, watched) -> None:
+        self.machines = machines
+        self.held: dict[int, set[int]] = {p: set() for p in watched}
+
+    def hook(self, party: int, then: Callable | None = None) -> Callable:
+        def corrupt(o: Outgoing) -> list[Outgoing]:
+            ctx = getattr(self.machines[party], "_ctx", None)
+            if ctx is not None:
+                self.held[party] |= session_secrets(ctx)
+            return then(o) if then is not None else [o]
+        return corrupt
+
+    def hooks(self, also: dict | None = None) -> dict:
+        return {p: self.hook(p) for p in self.held} | (also or {})
+
+    def leftovers(self, net: simulator.Network, party: int) -> list:
+        """What ``party``'s channel still reaches of its secrets; its result does not count."""
+        assert self.held[party], f"party {party} never held a secret: nothing was checked"
+        channel = net.channels[party]
+        output = channel.machine.result
+        held = self.held[party]
+        if isinstance(output, Presignature):   # the output is the one place k_i and χ_i stay
+            held = held - {output.k.value, output.chi.value}
+        return [obj for obj in holds_any(channel, held) if obj is not output]
 
 
 def in_proof(proof_field: str, inner: Callable[[object], object]) -> Callable[[object], object]:

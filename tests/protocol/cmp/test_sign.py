@@ -18,6 +18,7 @@ from tests.protocol.cmp.sign_helpers import (
     GROUP,
     agreed_signature,
     assert_valid_ecdsa,
+    holds_any,
     keys_for,
     presignatures,
     run_full_sign,
@@ -76,6 +77,31 @@ def test_building_a_sign_machine_consumes_the_presignature():
     assert presigs[3].consumed
     with pytest.raises(UsageError, match="already used"):
         Sign(KEYS[3], presigs[3], b"one", b"sid-1")
+    # A started machine has sent σ_i: it keeps no k_i, χ_i, nor the presignature.
+    started = Sign(KEYS[1], presigs[1], b"one", b"sid-1")
+    started.start()
+    assert not holds_any(started, {presigs[1].k.value, presigs[1].chi.value})
+
+
+def test_an_abandoned_sign_machine_drops_the_presignature():
+    presigs = presignatures(KEYS, (2, 3), sid=b"sign-abandon")
+    machine = Sign(KEYS[2], presigs[2], b"one", b"sid-1")
+    machine.abandon("timeout")
+    assert machine.blame.culprits == () and machine.blame.check == "timeout"
+    assert not holds_any(machine, {presigs[2].k.value, presigs[2].chi.value})
+    assert presigs[2].consumed   # a σ_i may have left: the presignature is not used again
+
+
+def test_signers_holding_records_of_different_presign_runs_abort_without_blame():
+    """Two runs of one session id (a retried session): the ids differ, so do the contexts."""
+    first = presignatures(KEYS, (1, 3), sid=b"sign-mixed", label="first run")
+    second = presignatures(KEYS, (1, 3), sid=b"sign-mixed", label="second run")
+    assert first[1].presign_id != second[1].presign_id
+    assert first[1].presign_id == first[3].presign_id
+    net = run_sign(KEYS, {1: first[1], 3: second[3]}, b"message")
+    for channel in net.channels.values():
+        assert channel.result is None
+        assert channel.blame is not None and channel.blame.culprits == (), channel.blame
 
 
 def _other_epoch(key: CmpKey) -> CmpKey:
@@ -149,10 +175,14 @@ def test_finish_normalises_to_low_s_and_flips_the_recovery_id():
     assert_valid_ecdsa(public_key.encode(), digest, sig)
 
 
-def test_signers_given_different_messages_abort_without_blaming_anyone():
-    presigs = presignatures(KEYS, (1, 3), sid=b"sign-disagree")
-    machines = {1: Sign(KEYS[1], presigs[1], b"pay alice", b"sid"),
-                3: Sign(KEYS[3], presigs[3], b"pay mallory", b"sid")}
+@pytest.mark.parametrize(("one", "other"), [
+    ({"message": b"pay alice"}, {"message": b"pay mallory"}),
+    ({"hash_name": "sha256"}, {"hash_name": "sha256d"}),
+], ids=["message", "hash"])
+def test_signers_given_different_messages_abort_without_blaming_anyone(one, other):
+    presigs = presignatures(KEYS, (1, 3), sid=b"sign-disagree-" + next(iter(one)).encode())
+    machines = {1: Sign(KEYS[1], presigs[1], **({"message": b"m"} | one), session_id=b"sid"),
+                3: Sign(KEYS[3], presigs[3], **({"message": b"m"} | other), session_id=b"sid")}
     net = simulator.run(machines)
     for channel in net.channels.values():
         assert channel.result is None

@@ -93,6 +93,25 @@ def test_a_non_canonical_representative_is_caught_by_the_range():
         verify(forged, proof)
 
 
+def test_an_over_range_witness_proves_only_the_centred_decryption():
+    """|y| > 2^B is not what Π^dec refuses: a cheating prover with y = 2^(B+64) is accepted.
+
+    What the proof states is about C's centred decryption (|y| < N0/2 from the z1
+    bound) and its residue mod q, both of which hold for this y; ``hidden_bits`` is
+    the honest bound the mask is sized for, not a proven range.
+    """
+    y = 2 ** (BITS + 64) + 99
+    pub, priv = statement(y)
+    assert PROVER_KEY.decrypt_signed(pub.C) == y             # the centred decryption is y itself
+    proof = dec._prove(session(), pub, priv, SeededRng(8), LEVEL)
+    verify(pub, proof)
+    dec.verify(session(), pub, proof, LEVEL)
+    # ... and X is still pinned to it: any other residue is refused.
+    with pytest.raises(InvalidProof, match="z1·g = Y"):
+        verify(replace(pub, X=pub.X + pub.g), dec._prove(session(), replace(pub, X=pub.X + pub.g), priv,
+                                                         SeededRng(9), LEVEL))
+
+
 def test_the_prover_refuses_a_witness_out_of_range():
     pub, priv = statement(2**BITS + 1)
     with pytest.raises(UsageError, match="witness"):
@@ -103,7 +122,7 @@ def test_the_prover_refuses_a_witness_out_of_range():
 def test_a_bound_the_modulus_cannot_support_is_a_usage_error(honest, bits):
     pub, proof = honest
     with pytest.raises(UsageError, match="not sound"):
-        verify(replace(pub, bits=bits), proof)
+        verify(replace(pub, hidden_bits=bits), proof)
 
 
 def test_the_proof_round_trips_and_refuses_malformed_encodings(honest):

@@ -25,6 +25,7 @@ import argparse
 import hashlib
 import json
 import multiprocessing
+import queue
 import statistics
 import sys
 import time
@@ -40,6 +41,7 @@ from protocol.params import DEFAULT_LEVEL  # noqa: E402
 from protocol.primes import PrimePool  # noqa: E402
 from protocol.rng import SystemRng  # noqa: E402
 
+PARTY_TIMEOUT_S = 900   # a party process that crashed must not hang the benchmark
 PHASES = ("keygen", "aux", "presign", "sign")
 
 
@@ -164,7 +166,10 @@ def _party_main(party: int, args, inboxes, results) -> None:
     for run in range(args.runs):
         for step, phase in enumerate(_schedule(args)):
             results.put(("ready", party, run, step, None))
-            _ = inboxes[party].get()   # the go signal: every party starts a phase together
+            # Wait for the go signal (every party starts a phase together). Faster
+            # parties may already be sending this phase's messages: keep them.
+            while (item := inboxes[party].get())[0] != "go":
+                early.setdefault((item[1], item[2]), []).append(item)
             meter = _Meter()
             machine = meter.call(party, _machine, phase, party, state, args, run)
             if machine is None:
@@ -215,7 +220,10 @@ def _run_processes(args) -> tuple[dict, dict, dict, tuple]:
 
     def collect(kind: str, run: int, step: int) -> list:
         while len(reports.get((kind, run, step), [])) < len(parties):
-            got_kind, _party, got_run, got_step, payload = results.get()
+            try:
+                got_kind, _party, got_run, got_step, payload = results.get(timeout=PARTY_TIMEOUT_S)
+            except queue.Empty:
+                raise SystemExit(f"no report from the party processes for {PARTY_TIMEOUT_S} s") from None
             reports.setdefault((got_kind, got_run, got_step), []).append(payload)
         return reports.pop((kind, run, step))
 

@@ -23,6 +23,9 @@ test: install
 
 bench: install
 	$(PY) scripts/bench_primitives.py
+	$(PY) scripts/bench_frost.py --scheme ed25519 --parties 3 --threshold 1 --json
+	$(PY) scripts/bench_frost.py --scheme bip340 --parties 3 --threshold 1 --json
+	$(PY) scripts/bench_cmp.py --parties 3 --threshold 1 --json --runs 3 --presigns 3
 
 lint: install
 	$(VENV)/bin/ruff check .

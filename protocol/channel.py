@@ -12,23 +12,28 @@ and their signatures are in ``protocol.frames``):
   all an ``Echo`` of (sender, digest, signature). Broadcasts reach the machine only
   after every echo agrees. Two valid signatures by k over different digests prove
   that k equivocated; an entry k never signed is the echoer's forgery.
-* Accusation: when the machine blames k for its round-r messages, the channel
-  broadcasts k's signed frames of that round. Every other party checks the
-  signatures and re-runs the round's checks (``Machine.audit``, public data only):
-  the accused is blamed if the messages fail, the accuser if they pass. A frame for
-  a round or kind the protocol does not have convicts its signer on its own.
+* Accusation: when the machine blames k for its round-r messages (a failure in the
+  messages themselves, ``Blame.auditable``), the channel broadcasts k's signed
+  frames of that round. Every other party checks them and re-runs the round's
+  checks (``protocol.accusation``): the accused is blamed if the messages fail, the
+  accuser if they pass. A frame for a round or kind the protocol does not have
+  convicts its signer on its own.
 * Final agreement: when the machine has its result, the party broadcasts ``Done``
   as round ROUNDS+1 through the same echo. ``result`` is released only when every
   party's ``Done`` arrived, so an honest party that found a fault (and therefore
   accused instead of saying ``Done``) stops every other party from outputting.
-  Once a party has said ``Done`` it stands by it: later faults, false accusations
-  and accusations by parties that said ``Done`` themselves are kept in
-  ``after_done`` for the logs but abort nothing. What still aborts it: a valid
-  accusation by a party that has not said ``Done`` (that party never will, so no one
-  can output), and faults of the final round itself, seen alike through the echo. A
-  malicious party can still leave some parties waiting (by withholding its echo
-  from them) while others finish; where that matters (a new key or epoch) the
-  daemon makes the outcome final on the ledger.
+  Once a party has said ``Done`` it stands by it and reads nothing but the final
+  round and accusations; faults are kept in ``after_done`` for the logs. Only two
+  things still abort it, both seen alike by every party: a valid accusation by a
+  party that has not said ``Done`` (it never will, so no one can output), and a
+  final broadcast that is not ``Done`` or that its signer sent differently to
+  different parties, which the echoes of honest parties show to everyone. A malicious party can still leave some
+  parties waiting (by withholding its echo from them) while others finish; where
+  that matters (a new key or epoch) the daemon makes the outcome final on the ledger.
+
+Session ids must never be reused: frames are bound to the session id and to the
+inputs, so a retry of the same inputs under the same id would accept the first
+attempt's frames.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from protocol import accusation as judge
 from protocol import wire
 from protocol.errors import EncodingError, UsageError
 from protocol.frames import (
@@ -57,13 +63,19 @@ from protocol.machine import Blame, Incoming, Machine, Outgoing
 
 
 class _Fault(Exception):
-    """Internal: the channel found a culprit; ``provable`` when the evidence is signed frames."""
+    """Internal: the channel found a fault.
 
-    def __init__(self, culprits: tuple[int, ...], round_: int, check: str,
-                 evidence: tuple[bytes, ...] = (), provable: bool = False) -> None:
+    ``provable`` when the evidence is frames the culprit signed (worth an
+    accusation); ``shared`` when every party sees the same fault through the echo
+    (so it may abort even a party that already said Done).
+    """
+
+    def __init__(self, culprits: tuple[int, ...], round_: int, check: str, evidence: tuple[bytes, ...] = (),
+                 *, provable: bool = False, shared: bool = False) -> None:
         super().__init__(check)
         self.blame = Blame(culprits, round_, check, evidence)
         self.provable = provable
+        self.shared = shared
 
 
 class Channel:
@@ -81,6 +93,9 @@ class Channel:
         self.context = digest(machine.context)
         self.result: Any = None
         self.blame: Blame | None = None
+        #: faults and verdicts met after this party said Done: they no longer change its
+        #: outcome (see the module docstring) but are kept for the operator's logs
+        self.after_done: list[Blame] = []
         self._signer = signer
         self._keys = dict(identity_keys)
         self._verifier = Verifier(session_prefix(session_id))
@@ -89,13 +104,13 @@ class Channel:
         self._echoes: dict[int, dict[int, Echo]] = {}           # round -> echoer -> echo
         self._echoed: set[int] = set()
         self._delivered: set[int] = set()
-        self._accusations: dict[int, Accusation] = {}          # accuser -> its (first) accusation
+        self._accusers: set[int] = set()                        # an honest party accuses once
+        self._pending: dict[int, judge.PendingAudit] = {}       # accuser -> audit still to run
         self._said_done = False
-        self._early: list[Incoming] | None = []                 # messages received before start()
-        self._early_limit = 4 * len(machine.parties) * (self.final_round + 1)
-        #: faults and verdicts met after this party said Done: they no longer change its
-        #: outcome (see the module docstring) but are kept for the operator's logs
-        self.after_done: list[Blame] = []
+        # Messages received before start(), bounded per sender in count and bytes.
+        self._early: dict[int, list[Incoming]] | None = {}
+        self._early_count = 4 * (self.final_round + 1)
+        self._early_bytes = 2 * wire.MAX_MESSAGE_BYTES
 
     @property
     def finished(self) -> bool:
@@ -104,28 +119,28 @@ class Channel:
     def start(self) -> list[Outgoing]:
         out = self._wrap(self.machine.start()) + self._after_machine_step()
         early, self._early = self._early, None
-        for msg in early:
+        for msg in [m for sender in sorted(early) for m in early[sender]]:
             out += self.receive(msg)
         return out
 
     def receive(self, msg: Incoming) -> list[Outgoing]:
         if msg.sender not in self.machine.others:
             raise UsageError(f"party {msg.sender} is not another participant of this session")
-        if self._early is not None:  # not started yet: keep a bounded number of messages
-            if len(self._early) < self._early_limit:
-                self._early.append(msg)
+        if self._early is not None:
+            self._keep_early(msg)
             return []
         if self.finished:
             return []
         try:
             envelope = wire.decode_one_of(msg.body, ENVELOPES)
+            if self._said_done and not self._read_after_done(envelope):
+                return []
             if isinstance(envelope, Frame):
                 out = self._on_frame(msg.sender, envelope, msg.body)
             elif isinstance(envelope, Echo):
                 out = self._on_echo(msg.sender, envelope)
             else:
-                # An honest party accuses once: keep the first accusation of each party.
-                self._accusations.setdefault(msg.sender, envelope)
+                self._on_accusation(msg.sender, envelope)
                 out = []
             return out + self._after_machine_step()
         except EncodingError as exc:
@@ -133,18 +148,29 @@ class Channel:
         except _Fault as fault:
             return self._fail(fault)
 
+    def _keep_early(self, msg: Incoming) -> None:
+        kept = self._early.setdefault(msg.sender, [])
+        if (len(kept) < self._early_count
+                and sum(len(m.body) for m in kept) + len(msg.body) <= self._early_bytes):
+            kept.append(msg)
+
+    def _read_after_done(self, envelope) -> bool:
+        """After Done only the final round and accusations matter; everything else is dropped."""
+        return isinstance(envelope, Accusation) or envelope.round == self.final_round
+
     def _fail(self, fault: _Fault) -> list[Outgoing]:
-        if self._said_done and fault.blame.round != self.final_round:
-            # Having said Done, this party stands by its result: only the final round's
-            # own faults (seen alike by every party through the echo) can still abort it.
+        if self._said_done and not fault.shared:
             self._note_after_done(fault.blame)
             return []
-        self.blame = fault.blame
-        self.machine.abandon(self.blame.check)
+        self._abort(fault.blame)
         if fault.provable:  # frames the culprit signed: proof for everyone
             b = fault.blame
             return [self._broadcast_now(b.round, Accusation(b.round, b.culprits[0], b.evidence))]
         return []
+
+    def _abort(self, blame: Blame) -> None:
+        self.blame = blame
+        self.machine.abandon(blame.check)
 
     def _note_after_done(self, blame: Blame) -> None:
         if len(self.after_done) < len(self.machine.parties):
@@ -171,7 +197,7 @@ class Channel:
 
     def _after_machine_step(self) -> list[Outgoing]:
         out: list[Outgoing] = []
-        self._retry_accusations()
+        self._retry_audits()
         inner = self.machine.blame
         if self.blame is None and inner is not None:
             self.blame = inner
@@ -190,7 +216,9 @@ class Channel:
         if not frame_signed_by(self._verifier, self._keys[sender], sender, frame):
             raise _Fault((sender,), frame.round, "channel: bad frame signature")
         if frame.context != self.context:
-            raise _Fault((), frame.round, f"channel: party {sender} was started with other inputs", (raw,))
+            raise _Fault((), frame.round, judge.OTHER_INPUTS.format(party=sender), (raw,))
+        if judge.impossible(frame, self.final_round) or self._kind_missing(frame):
+            raise _Fault((sender,), frame.round, judge.IMPOSSIBLE, (raw,), provable=True)
         key = (sender, frame.round, frame.recipient)
         seen = self._frames.get(key)
         if seen is not None:
@@ -198,20 +226,17 @@ class Channel:
             # frames are the same message when their bodies are.
             if wire.decode(seen, Frame).body == frame.body:
                 return []
-            raise _Fault((sender,), frame.round, "channel: two different frames for one round",
-                         (seen, raw), provable=True)
+            raise _Fault((sender,), frame.round, judge.TWO_FRAMES, (seen, raw), provable=True)
         self._frames[key] = raw
-        if self._impossible(frame):
-            raise _Fault((sender,), frame.round, "channel: frame for a round this protocol does not have",
-                         (raw,), provable=True)
         if frame.recipient != TO_ALL:
             return self._wrap(self.machine.receive(Incoming(sender, frame.round, frame.body)))
         self._broadcasts.setdefault(frame.round, {})[sender] = frame
         return self._maybe_echo(frame.round) + self._maybe_deliver(frame.round)
 
-    def _impossible(self, frame: Frame) -> bool:
-        return (not 1 <= frame.round <= self.final_round
-                or (frame.round == self.final_round and frame.recipient != TO_ALL))
+    def _kind_missing(self, frame: Frame) -> bool:
+        """A broadcast in a round known to have none (direct frames: the machine checks)."""
+        kinds = self.machine.kinds_of(frame.round) if frame.round < self.final_round else None
+        return frame.recipient == TO_ALL and kinds is not None and not kinds[0]
 
     # -- echo ---------------------------------------------------------------------------
 
@@ -259,22 +284,26 @@ class Channel:
         if entry.digest == digest(held.body):
             return
         if entry_signed_by(self._verifier, self._keys[entry.sender], r, self.context, entry):
-            raise _Fault((entry.sender,), r, "channel: sent different broadcasts to different parties",
-                         (wire.encode(held), wire.encode(entry)))
+            # Relayed by someone else, the second signed broadcast reaches every party.
+            raise _Fault((entry.sender,), r, judge.TWO_BROADCASTS,
+                         (wire.encode(held), wire.encode(entry)), shared=echoer != entry.sender)
         raise _Fault((echoer,), r, "channel: echo carries a signature its sender never made")
 
     def _release(self, finals: dict[int, Frame]) -> None:
         for sender in self.machine.others:
             try:
-                wire.decode(finals[sender].body, Done)
+                done = wire.decode(finals[sender].body, Done)
             except EncodingError:
-                raise _Fault((sender,), self.final_round, "channel: final broadcast is not Done") from None
+                done = None
+            if done is None or done.rounds != self.machine.ROUNDS:
+                raise _Fault((sender,), self.final_round, "channel: final broadcast is not Done",
+                             shared=True)
         self.result = self.machine.result
 
     # -- accusations --------------------------------------------------------------------
 
     def _accuse(self, blame: Blame) -> list[Outgoing]:
-        if len(blame.culprits) != 1:
+        if not blame.auditable or len(blame.culprits) != 1:
             return []
         accused = blame.culprits[0]
         frames = tuple(self._frames[k] for k in ((accused, blame.round, TO_ALL),
@@ -284,63 +313,32 @@ class Channel:
             return []
         return [self._broadcast_now(blame.round, Accusation(blame.round, accused, frames))]
 
-    def _retry_accusations(self) -> None:
-        for accuser, accusation in list(self._accusations.items()):
-            if self.blame is not None or self.result is not None:
+    def _on_accusation(self, accuser: int, accusation: Accusation) -> None:
+        if accuser in self._accusers:
+            return
+        self._accusers.add(accuser)
+        found = judge.examine(accuser, accusation, parties=self.machine.parties, keys=self._keys,
+                              verifier=self._verifier, context=self.context, final_round=self.final_round)
+        if isinstance(found, judge.PendingAudit):
+            self._pending[accuser] = found
+        else:
+            self._settle(accuser, found)
+
+    def _retry_audits(self) -> None:
+        for accuser, pending in list(self._pending.items()):
+            if self.finished:
                 return
-            verdict = self._judge(accuser, accusation)
-            if verdict is None:
-                continue  # this party has not reached the accused round yet
-            del self._accusations[accuser]
-            accuser_said_done = accuser in self._broadcasts.get(self.final_round, {})
-            if self._said_done and (verdict.culprits == (accuser,) or accuser_said_done):
-                self._note_after_done(verdict)
-            else:
-                self.blame = verdict
-                self.machine.abandon(verdict.check)
+            held = self._broadcasts.get(pending.round, {}).get(pending.accused)
+            verdict = judge.conclude(pending, self.machine, held)
+            if verdict is not None:
+                del self._pending[accuser]
+                self._settle(accuser, verdict)
 
-    def _judge(self, accuser: int, accusation: Accusation) -> Blame | None:
-        """Whom an accusation convicts: the accused if its frames fail, else the accuser.
-
-        None while this party has not reached the accused round (try again later).
-        """
-        r, accused = accusation.round, accusation.accused
-        false = Blame((accuser,), r, "channel: accusation of messages that pass every check")
-        if accused not in self.machine.parties or accused == accuser:
-            return false
-        frames: dict[int, Frame] = {}
-        for raw in accusation.frames:
-            try:
-                frame = wire.decode(raw, Frame)
-            except EncodingError:
-                return false
-            if (frame.round != r or frame.recipient not in (TO_ALL, accuser)
-                    or not frame_signed_by(self._verifier, self._keys[accused], accused, frame)):
-                return false
-            if frame.recipient in frames and frames[frame.recipient].body != frame.body:
-                return Blame((accused,), r, "channel: two different frames for one round", accusation.frames)
-            frames[frame.recipient] = frame
-        guilty = Blame((accused,), r, "channel: frame for a round this protocol does not have",
-                       accusation.frames)
-        if any(self._impossible(f) for f in frames.values()):
-            return guilty
-        if r == self.final_round:
-            return false  # a Done broadcast is checked by everyone when it is delivered
-        kinds = self.machine.kinds_of(r)
-        if kinds is None:
-            return None
-        shown = frames.get(TO_ALL)
-        held = self._broadcasts.get(r, {}).get(accused)
-        if held is not None and shown is not None and held.body != shown.body:
-            return Blame((accused,), r, "channel: sent different broadcasts to different parties",
-                         (wire.encode(held), wire.encode(shown)))
-        broadcast, direct = shown or held, frames.get(accuser)
-        wants_broadcast, wants_direct = kinds
-        if (not wants_broadcast and shown is not None) or (not wants_direct and direct is not None):
-            return Blame((accused,), r, "channel: a kind of message this round does not have",
-                         accusation.frames)
-        if (wants_broadcast and broadcast is None) or (wants_direct and direct is None):
-            return false  # an accusation must show everything the round's checks read
-        verdict = self.machine.audit(r, accused, accuser, broadcast.body if broadcast else None,
-                                     direct.body if direct else None)
-        return verdict if verdict is not None else false
+    def _settle(self, accuser: int, verdict: Blame) -> None:
+        """Act on an accusation's verdict (see the module docstring for after Done)."""
+        accuser_said_done = accuser in self._broadcasts.get(self.final_round, {})
+        convicts_another = verdict.culprits not in ((), (accuser,))
+        if self._said_done and not (convicts_another and not accuser_said_done):
+            self._note_after_done(verdict)
+        elif self.blame is None:
+            self._abort(verdict)

@@ -66,6 +66,10 @@ class Blame:
     round: int
     check: str
     evidence: tuple[bytes, ...] = ()
+    #: the failure is in the culprit's messages themselves (decoding, ``verify``), so
+    #: anyone re-running the round's checks on them finds it; faults found in
+    #: ``store``/``finalize`` are not, and are never the ground for an accusation
+    auditable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,21 +118,22 @@ class _Fault(Exception):
     """Internal: a message failed a check; carries the blame with its culprits and round."""
 
     def __init__(self, culprits: int | tuple[int, ...], number: int, check: str,
-                 evidence: tuple = ()) -> None:
+                 evidence: tuple = (), auditable: bool = True) -> None:
         super().__init__(check)
         culprits = (culprits,) if isinstance(culprits, int) else tuple(culprits)
-        self.blame = Blame(culprits, number, check, tuple(e for e in evidence if isinstance(e, bytes)))
+        self.blame = Blame(culprits, number, check, tuple(e for e in evidence if isinstance(e, bytes)),
+                           auditable)
 
 
 @contextmanager
-def _attributed_to(sender: int, number: int):
+def _attributed_to(sender: int, number: int, auditable: bool = True):
     """Turn a failed check on ``sender``'s round-``number`` messages into a fault naming it."""
     try:
         yield
     except (EncodingError, InvalidProof) as exc:
-        raise _Fault(sender, number, str(exc)) from None
+        raise _Fault(sender, number, str(exc), auditable=auditable) from None
     except PeerMisbehaved as exc:
-        raise _Fault(exc.culprits, number, exc.reason, exc.evidence) from None
+        raise _Fault(exc.culprits, number, exc.reason, exc.evidence, auditable) from None
 
 
 class Machine(ABC):
@@ -223,9 +228,10 @@ class Machine(ABC):
 
     def abandon(self, reason: str = "the session was abandoned") -> None:
         """End the session here (a timeout, a channel-level abort): no one is blamed by
-        this call, and the session's secrets are dropped."""
-        if not self.finished:
+        this call, a result already computed is dropped, and so are the session's secrets."""
+        if self.blame is None:
             self.blame = Blame((), self.round_number, reason)
+        self.result = None
         self._end_aborted()
 
     def _erase_secrets(self) -> None:
@@ -293,7 +299,7 @@ class Machine(ABC):
             try:
                 transition = rnd.finalize()
             except PeerMisbehaved as exc:
-                raise _Fault(exc.culprits, rnd.number, exc.reason, exc.evidence) from None
+                raise _Fault(exc.culprits, rnd.number, exc.reason, exc.evidence, auditable=False) from None
             except (EncodingError, InvalidProof) as exc:
                 # A round that finds a fault at the end must name its culprits.
                 raise Bug(f"round {rnd.number} failed in finalize without a culprit: {exc}") from exc
@@ -316,7 +322,8 @@ class Machine(ABC):
         b = self._decode(rnd.broadcast_type, got.get(BROADCAST), BROADCAST)
         d = self._decode(rnd.direct_type, got.get(DIRECT), DIRECT)
         rnd.verify(sender, self.party, b, d)
-        rnd.store(sender, b, d)
+        with _attributed_to(sender, rnd.number, auditable=False):
+            rnd.store(sender, b, d)
         self._done_senders.add(sender)
 
     def _apply(self, transition: Transition) -> list[Outgoing]:

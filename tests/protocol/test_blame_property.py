@@ -16,7 +16,7 @@ def test_a_flipped_byte_never_blames_an_honest_party(bad, which, position, flip,
 
     def tamper(o: Outgoing):
         counter["n"] += 1
-        if counter["n"] - 1 != which % 7:
+        if counter["n"] - 1 != which % 5:   # a toy party emits 5 messages at n = 4
             return [o]
         body = bytearray(o.body)
         body[position % len(body)] ^= flip

@@ -5,7 +5,7 @@ import pytest
 from protocol import wire
 from protocol.channel import Channel
 from protocol.errors import UsageError
-from protocol.frames import Accusation, Echo, EchoEntry, Frame
+from protocol.frames import Accusation, Done, Echo, EchoEntry, Frame, digest
 from protocol.machine import Incoming, Outgoing
 from tests.protocol import simulator
 from tests.protocol.toy import Number, Piece, toy_machines
@@ -189,49 +189,124 @@ def test_an_oversized_frame_is_refused_with_blame_not_a_crash():
     assert net.channels[1].blame is not None and net.channels[1].blame.culprits == (2,)
 
 
-def test_repeated_accusations_are_kept_once():
-    net = simulator.run(toy_machines(3), network=lambda s, r, b: [] if s == 1 and _is_frame_of_round(b, 2) else [b])
+def test_one_party_gets_one_pending_accusation_however_often_it_repeats_it():
+    def hold_round1_of_1_to_3(sender, recipient, body):
+        return [] if sender == 1 and recipient == 3 and _is_frame_of_round(body, 1) else [body]
+    net = simulator.run(toy_machines(3), network=hold_round1_of_1_to_3)
     ch = net.channels[3]
-    frames = tuple(body for s, r, body in net.log if s == 1 and r == 2 and _is_frame_of_round(body, 1))
-    for _ in range(50):
-        ch.receive(Incoming(2, 9, wire.encode(Accusation(9, 1, frames[:1]))))
-    assert len(ch._accusations) <= 1
+    assert ch.machine.round_number == 1   # still waiting for party 1's round 1
+    round1 = next(body for s, r, body in net.log if s == 1 and r == 2 and _is_frame_of_round(body, 1))
+    for n in range(50):   # party 1's (validly signed) round-2 frames, which 3 cannot audit yet
+        frame = net.resign(1, round1, wire.encode(Number(n)), round_=2, recipient=0)
+        ch.receive(Incoming(2, 2, wire.encode(Accusation(2, 1, (frame,)))))
+    assert len(ch._pending) == 1 and ch.blame is None
 
 
-def test_parties_started_with_different_inputs_abort_without_blame():
+def _holding_done_from(party: int):
+    held = []
+
+    def hook(sender, recipient, body):
+        if sender == party and _is_frame_of_round(body, 3):
+            held.append((recipient, body))
+            return []
+        return [body]
+    return held, hook
+
+
+@pytest.mark.parametrize("attack", ["bad-echo", "second-done", "direct-final", "bad-signature",
+                                    "other-context", "garbage"])
+def test_after_done_one_cheater_cannot_make_a_party_abort_while_others_release(attack):
+    held, hook = _holding_done_from(2)
+    machines = toy_machines(3)
+    net = simulator.run(machines, network=hook)
+    ch1 = net.channels[1]
+    assert ch1.result is None and ch1.blame is None
+    done3 = next(b for s, r, b in net.log if s == 3 and r == 1 and _is_frame_of_round(b, 3))
+    frame = wire.decode(done3, Frame)
+    if attack == "bad-echo":
+        sent = wire.encode(Echo(3, (EchoEntry(1, bytes(32), bytes(64)),)))
+    elif attack == "second-done":
+        sent = net.resign(3, done3, wire.encode(Done(1)))
+    elif attack == "direct-final":
+        sent = net.resign(3, done3, frame.body, recipient=1)
+    elif attack == "bad-signature":
+        sent = wire.encode(Frame(3, 0, frame.context, frame.body, bytes(64)))
+    elif attack == "other-context":
+        sent = wire.encode(Frame(3, 0, bytes(32), frame.body, frame.signature))
+    else:
+        sent = b"garbage"
+    ch1.receive(Incoming(3, 3, sent))
+    assert ch1.blame is None, ch1.blame
+    net.pump([(2, r, b) for r, b in held])
+    assert {p: c.result for p, c in net.channels.items()} == {1: 600, 2: 600, 3: 600}
+
+
+def test_a_final_broadcast_that_is_not_done_is_blamed_by_everyone():
+    swapped = {}
+
+    def bad_done(sender, recipient, body):
+        if sender != 2:
+            return [body]
+        msg = wire.decode_one_of(body, (Frame, Echo, Accusation))
+        if isinstance(msg, Frame) and msg.round == 3:   # the same Done(0) to everyone
+            swapped.setdefault("frame", holder["net"].resign(2, body, wire.encode(Done(0))))
+            return [swapped["frame"]]
+        if isinstance(msg, Echo) and msg.round == 3:    # and its own echo agrees with it
+            bad = wire.decode(swapped["frame"], Frame)
+            entries = tuple(EchoEntry(2, digest(bad.body), bad.signature) if e.sender == 2 else e
+                            for e in msg.entries)
+            return [wire.encode(Echo(3, entries))]
+        return [body]
+    machines = toy_machines(3)
+    holder = {"net": simulator.Network({}, simulator.signers(sorted(machines)), simulator.SESSION)}
+    net = simulator.run(machines, network=bad_done)
+    simulator.assert_all_blame(net, 2, "not Done")
+    assert all(c.result is None for c in net.channels.values())
+
+
+def test_an_accusation_showing_frames_made_for_other_inputs_blames_no_one():
     machines = toy_machines(3)
     machines[2].context = b"another message"
-    net = simulator.run(machines)
-    for ch in net.channels.values():
-        assert ch.result is None
-        assert ch.blame is not None and ch.blame.culprits == () and "other inputs" in ch.blame.check
+    forwarded = {"done": False}
 
-
-def test_a_signed_frame_for_a_round_that_does_not_exist_convicts_its_sender():
-    def stray(sender, recipient, body):
-        msg = wire.decode_one_of(body, (Frame, Echo, Accusation))
-        if sender == 4 and recipient == 1 and isinstance(msg, Frame) and msg.round == 1 and msg.recipient == 1:
-            return [holder["net"].resign(4, body, msg.body, round_=7), body]
+    def accuse_with_2s_frame(sender, recipient, body):
+        if sender == 2 and recipient == 1:
+            return []                      # party 1 learns of party 2 only through party 3
+        if sender == 2 and recipient == 3 and _is_frame_of_round(body, 1) and not forwarded["done"]:
+            forwarded["done"] = True
+            extra.append((3, 1, wire.encode(Accusation(1, 2, (body,)))))
         return [body]
-    machines = toy_machines(4)
-    holder = {"net": simulator.Network({}, simulator.signers(sorted(machines)), simulator.SESSION)}
-    net = simulator.run(machines, network=stray)
-    simulator.assert_all_blame(net, 4, "does not have")
+    extra: list = []
+    net = simulator.run(machines, network=accuse_with_2s_frame)
+    net.pump(extra)
+    blame = net.channels[1].blame
+    assert blame is not None and blame.culprits == () and "other inputs" in blame.check
 
 
-def test_a_late_message_of_a_kind_the_round_lacks_is_blamed_on_its_sender_by_everyone():
-    sent = {"done": False}
+def test_one_sender_cannot_crowd_out_others_before_start():
+    machines = toy_machines(3)
+    keys = simulator.signers([1, 2, 3])
+    ids = {p: keys[p].public_key for p in (1, 2, 3)}
+    a = Channel(machines[1], "s", keys[1], ids)
+    b = Channel(machines[2], "s", keys[2], ids)
+    c = Channel(machines[3], "s", keys[3], ids)
+    flood = c.start()[0].body
+    for _ in range(500):
+        a.receive(Incoming(3, 1, flood))
+    for o in b.start():
+        a.receive(Incoming(2, o.round, o.body))
+    assert len(a._early[3]) <= a._early_count and len(a._early[2]) >= 1
 
-    def late_direct(sender, recipient, body):
-        msg = wire.decode_one_of(body, (Frame, Echo, Accusation))
-        if sender == 4 and recipient == 1 and isinstance(msg, Frame) and msg.round == 2 and not sent["done"]:
-            sent["done"] = True   # round 2 is broadcast-only: a direct round-2 frame is impossible
-            return [body, holder["net"].resign(4, body, msg.body, recipient=1)]
-        return [body]
-    machines = toy_machines(4)
-    holder = {"net": simulator.Network({}, simulator.signers(sorted(machines)), simulator.SESSION)}
-    net = simulator.run(machines, network=late_direct)
-    simulator.assert_all_blame(net, 4)
+
+def test_frames_of_earlier_rounds_are_not_kept_after_done():
+    held, hook = _holding_done_from(2)
+    net = simulator.run(toy_machines(3), network=hook)
+    ch1 = net.channels[1]
+    before = len(ch1._frames)
+    stale = next(b for s, r, b in net.log if s == 3 and r == 1 and _is_frame_of_round(b, 1))
+    for n in range(20):
+        ch1.receive(Incoming(3, 1, net.resign(3, stale, b"x" * n)))
+    assert len(ch1._frames) == before and ch1.blame is None
 
 
 def _is_frame_of_round(body: bytes, number: int) -> bool:
@@ -285,3 +360,29 @@ def test_two_different_signed_direct_frames_are_proved_to_everyone():
     holder = {"net": simulator.Network({}, simulator.signers(sorted(machines)), simulator.SESSION)}
     net = simulator.run(machines, network=equivocate_to_2)
     simulator.assert_all_blame(net, 4, "two different frames")
+
+
+def test_a_fault_found_outside_verify_is_never_made_an_accusation():
+    from protocol.errors import InvalidProof
+    from tests.protocol.toy import ToyMachine, _Round1
+
+    class PickyRound(_Round1):
+        def store(self, sender, broadcast, direct):
+            if sender == 2:   # a check only party 1 can run: others could not audit it
+                raise InvalidProof("toy", "party 1's private check")
+            super().store(sender, broadcast, direct)
+
+    class Picky(ToyMachine):
+        def _begin(self):
+            transition = super()._begin()
+            transition.next = PickyRound(self)
+            return transition
+
+    machines = toy_machines(3)
+    machines[1] = Picky(1, [1, 2, 3], 100)
+    net = simulator.run(machines)
+    assert net.channels[1].blame.culprits == (2,) and not net.channels[1].blame.auditable
+    assert not any(isinstance(wire.decode_one_of(b, (Frame, Echo, Accusation)), Accusation)
+                   for s, r, b in net.log)
+    for p in (2, 3):   # they never hear party 1's Done: no result, and no one blamed
+        assert net.channels[p].result is None and net.channels[p].blame is None

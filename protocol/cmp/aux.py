@@ -40,7 +40,8 @@ import gmpy2
 from protocol import wire
 from protocol.cmp import vss
 from protocol.cmp.aux_round1 import AuxCommitment, AuxRound1
-from protocol.cmp.aux_round2 import AuxDecommitment, prover_transcript
+from protocol.cmp.aux_round2 import AuxDecommitment
+from protocol.cmp.aux_round3 import prover_transcript
 from protocol.cmp.keygen import check_session_id
 from protocol.cmp.shares import SCHEMA, AuxInfo, AuxPublic, AuxSecret, KeyShare
 from protocol.errors import UsageError
@@ -51,6 +52,7 @@ from protocol.params import DEFAULT_LEVEL, MAX_MODULUS_BITS, MIN_MODULUS_BITS, S
 from protocol.pedersen import RingPedersenParams, RingPedersenSecret, generate_ring_pedersen
 from protocol.primes import PrimePool
 from protocol.rng import Rng
+from protocol.secrecy import Redacted
 from protocol.transcript import Transcript
 from protocol.zk import mod, prm
 from protocol.zk.common import Factorization
@@ -59,15 +61,12 @@ DOMAIN = "tssnet/cmp/aux/v1"
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class _Mine:
+class _Mine(Redacted):
     """This party's fresh trapdoor: the Paillier primes and the ring-Pedersen secret."""
 
     p: gmpy2.mpz
     q: gmpy2.mpz
     ring_pedersen: RingPedersenSecret
-
-    def __repr__(self) -> str:
-        return "_Mine(<redacted>)"
 
 
 class AuxRefresh(Machine):

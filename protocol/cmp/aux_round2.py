@@ -10,13 +10,12 @@ import gmpy2
 from protocol import wire
 from protocol.cmp import vss
 from protocol.cmp.aux_refresh_round3 import AuxRefreshRound3, AuxSchnorrProofs
-from protocol.cmp.aux_round3 import NAME, AuxDirect, AuxRound3, fac_transcript
+from protocol.cmp.aux_round3 import NAME, AuxDirect, AuxRound3, fac_transcript, prover_transcript
 from protocol.cmp.shares import MAX_PARTIES, MODULUS
 from protocol.errors import InvalidProof
 from protocol.group import Point
 from protocol.machine import Round, Send, Transition
 from protocol.pedersen import RingPedersenParams
-from protocol.transcript import Transcript
 from protocol.zk import fac, mod, prm
 from protocol.zk.common import Factorization
 
@@ -39,13 +38,6 @@ class AuxDecommitment:
         wire.Seq(wire.PointField(allow_identity=True), max_len=MAX_PARTIES))
     nonces: tuple[Point, ...] = wire.field(wire.Seq(wire.PointField(), max_len=MAX_PARTIES))
     u: bytes = wire.field(vss.RANDOM)
-
-
-def prover_transcript(base: Transcript, prover: int, statement: str) -> Transcript:
-    """The transcript of one proof by ``prover``: forked per prover and per statement."""
-    t = base.fork("prover", prover)
-    t.append("statement", statement)
-    return t
 
 
 class AuxRound2(Round):

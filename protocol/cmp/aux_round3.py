@@ -10,6 +10,7 @@ from protocol.cmp.shares import CmpKey, KeyShare
 from protocol.errors import InvalidProof
 from protocol.group import Scalar
 from protocol.machine import Round, Transition
+from protocol.secrecy import Redacted
 from protocol.transcript import Transcript
 from protocol.zk import fac
 
@@ -22,19 +23,23 @@ NAME = "aux"
 
 @wire.message(0x0223)
 @dataclass(frozen=True, slots=True, repr=False)
-class AuxDirect:
+class AuxDirect(Redacted):
     """To party j: Π^fac for N_i under j's ring-Pedersen parameters, and for a refresh g_i(j)."""
 
     fac_proof: fac.Proof = wire.field(wire.Nested(fac.Proof))
     share: Scalar | None = wire.field(wire.Optional(wire.ScalarField()))
 
-    def __repr__(self) -> str:
-        return "AuxDirect(<redacted>)"
+
+def prover_transcript(base: Transcript, prover: int, statement: str) -> Transcript:
+    """The transcript of one proof by ``prover``: forked per prover and per statement."""
+    t = base.fork("prover", prover)
+    t.append("statement", statement)
+    return t
 
 
 def fac_transcript(base: Transcript, prover: int, verifier: int, rid: bytes) -> Transcript:
-    t = base.fork("prover", prover)
-    t.append("statement", "fac")
+    """Π^fac's: for one verifier (under its parameters), bound to the joint rid."""
+    t = prover_transcript(base, prover, "fac")
     t.append("verifier", verifier)
     t.append("rid", rid)
     return t

@@ -18,6 +18,8 @@ from protocol.keygen_certificate import (
     verify_participant,
 )
 from protocol.machine import Round, Transition
+from protocol.secrecy import Redacted
+from protocol.threshold_share import HoldsShare
 from protocol.zk import sch
 
 if TYPE_CHECKING:
@@ -38,25 +40,19 @@ class KeygenProof:
 
 @wire.message(0x0213)
 @dataclass(frozen=True, slots=True, repr=False)
-class KeygenShare:
+class KeygenShare(Redacted):
     """f_i(j), sent to party j alone (the transport encrypts it)."""
 
     share: Scalar = wire.field(wire.ScalarField())
 
-    def __repr__(self) -> str:
-        return "KeygenShare(<redacted>)"
-
 
 @wire.message(0x021F)
 @dataclass(frozen=True, slots=True, repr=False)
-class KeygenOutput:
+class KeygenOutput(HoldsShare):
     """What keygen gives each party: its key share and the certificate for the ledger."""
 
     share: KeyShare = wire.field(wire.Nested(KeyShare))
     certificate: KeygenCertificate = wire.field(wire.Nested(KeygenCertificate))
-
-    def __repr__(self) -> str:
-        return f"KeygenOutput({self.share!r})"
 
 
 class KeygenRound3(Round):

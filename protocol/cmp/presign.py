@@ -35,7 +35,11 @@ from protocol.rng import Rng
 
 
 class Presign(Machine):
-    """One party's presigning among ``signers``; ``result`` is its ``Presignature``."""
+    """One party's presigning among ``signers``; ``result`` is its ``Presignature``.
+
+    ``FullSign`` (``protocol.cmp.sign``) runs the same rounds and overrides ``_output``
+    to sign with the presignature instead of returning it.
+    """
 
     ROUNDS = 4  # three, plus the identification round after a failed aggregate check
 
@@ -46,8 +50,8 @@ class Presign(Machine):
         super().__init__(key.share.party, self._ctx.signers, self._ctx.group)
         self.context = self._ctx.context
 
-    @staticmethod
-    def _output(presignature: Presignature) -> Transition:
+    def _output(self, presignature: Presignature) -> Transition:
+        """What the presignature leads to, once round 3 has built it: here, the result."""
         return Transition(result=presignature)
 
     def _begin(self) -> Transition:
@@ -61,7 +65,7 @@ class Presign(Machine):
             self._ctx = None
 
     def __repr__(self) -> str:
-        return f"Presign(party={self.party}, signers={list(self.parties)})"
+        return f"{type(self).__name__}(party={self.party}, signers={list(self.parties)})"
 
 
 __all__ = ["KeyMaterial", "Presign", "Presignature"]

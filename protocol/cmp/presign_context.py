@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import gmpy2
 
 from protocol import wire
-from protocol.cmp.shares import KEY_ID_MAX, MAX_PARTIES, SCHEMA, CmpKey
+from protocol.cmp.shares import KEY_ID_MAX, MAX_PARTIES, PARTY, SCHEMA, CmpKey
 from protocol.errors import EncodingError, UsageError
 from protocol.group import Point, Scalar
 from protocol.machine import Transition
@@ -41,6 +41,7 @@ from protocol.paillier import PaillierPublicKey, PaillierSecretKey
 from protocol.params import MAX_MODULUS_BITS, SecurityLevel
 from protocol.pedersen import RingPedersenParams, RingPedersenSecret
 from protocol.rng import Rng
+from protocol.secrecy import NeverPickled
 from protocol.transcript import Transcript
 from protocol.zk import affg
 
@@ -49,30 +50,14 @@ ID_DOMAIN = "tssnet/cmp/presign-id/v1"
 AFFG_GAMMA = "affg-gamma"   # the MtA proofs of round 2, re-made in the identification round
 AFFG_X = "affg-x"
 MAX_SESSION_ID = 256
-_PARTY = wire.UInt(2**16 - 1)
 
 
-class _SingleUse:
-    """A slot outside the dataclass fields (not encoded, not compared, set once), and no twins.
-
-    Pickling or copying would give an unconsumed copy of a single-use secret: refused
-    (as ``protocol.frost.shares`` does for key shares). Store the wire encoding.
-    """
+class _SingleUse(NeverPickled):
+    """A slot outside the dataclass fields (not encoded, not compared, set once), and no twins:
+    a pickle or copy would be an unconsumed copy of a single-use secret. Store the wire encoding."""
 
     __slots__ = ("_used",)
     _REFUSAL = "a presignature is single use: never pickled or copied; store it with the wire codec"
-
-    def __reduce_ex__(self, protocol):
-        raise UsageError(self._REFUSAL)
-
-    def __reduce__(self):
-        raise UsageError(self._REFUSAL)
-
-    def __copy__(self):
-        raise UsageError(self._REFUSAL)
-
-    def __deepcopy__(self, memo):
-        raise UsageError(self._REFUSAL)
 
 
 def check_session_id(session_id: bytes) -> None:
@@ -113,8 +98,8 @@ class Presignature(_SingleUse):
     presign_id: bytes = wire.field(wire.Bytes(size=32))
     key_id: str = wire.field(wire.Str(KEY_ID_MAX))
     epoch: int = wire.field(wire.UInt())
-    party: int = wire.field(_PARTY)
-    signers: tuple[int, ...] = wire.field(wire.Seq(_PARTY, min_len=2, max_len=MAX_PARTIES))
+    party: int = wire.field(PARTY)
+    signers: tuple[int, ...] = wire.field(wire.Seq(PARTY, min_len=2, max_len=MAX_PARTIES))
     public_key: Point = wire.field(wire.PointField())
     R: Point = wire.field(wire.PointField())
     Gamma: Point = wire.field(wire.PointField())

@@ -112,8 +112,8 @@ def _dec_statements(ctx: Context, prover: int, verifier: int, C: int, C_hat: int
     group, key = ctx.group, ctx.paillier[prover]
     bits = dec.max_bits(key, ctx.level)   # the largest plaintext Π^dec hides under N_prover
     delta_point = group.base_mul(ctx.delta_shares[prover])
-    return (dec.Public(group, key, C, group.generator, delta_point, ctx.aux[verifier], bits),
-            dec.Public(group, key, C_hat, ctx.Gamma, ctx.S[prover], ctx.aux[verifier], bits))
+    return (dec.Public(group, group.generator, key, C, delta_point, ctx.aux[verifier], bits),
+            dec.Public(group, ctx.Gamma, key, C_hat, ctx.S[prover], ctx.aux[verifier], bits))
 
 
 def _reproved(ctx: Context, prover: int, verifier: int) -> tuple[int, ...]:

@@ -8,7 +8,9 @@ One modulus serves both purposes for a party, as in multi-party-sig.
 
 ``CmpKey`` is the pair, the unit that is stored and that presigning needs. Every
 record carries ``schema``; a record written at schema 1 must load in every later
-version (tests keep a fixture). Secrets are redacted when printed.
+version (tests keep a fixture). Secrets are redacted when printed, and a record
+holding one (``KeyShare``, ``AuxSecret``, ``AuxInfo``, ``CmpKey``) is never pickled or
+copied: it is stored with the wire codec only.
 """
 
 from __future__ import annotations
@@ -18,16 +20,16 @@ from dataclasses import dataclass
 
 from protocol import shamir, wire
 from protocol.errors import UsageError
-from protocol.group import Group, Point, Scalar
+from protocol.group import Point, Scalar
 from protocol.paillier import PaillierPublicKey, PaillierSecretKey
 from protocol.params import MAX_MODULUS_BITS
 from protocol.parties import MAX_PARTIES, MAX_PARTY_ID, check_party_set
 from protocol.pedersen import RingPedersenParams, RingPedersenSecret
+from protocol.secrecy import NeverPickled, Redacted
+from protocol.threshold_share import KEY_ID_MAX, PARTY, HoldsShare, ThresholdShare
 
 SCHEMA = 1
-KEY_ID_MAX = 128
-#: wire fields shared by every CMP message that carries them
-PARTY = wire.UInt(MAX_PARTY_ID)
+#: wire fields shared by every CMP message that carries them (``PARTY`` too)
 MODULUS = wire.Nat(MAX_MODULUS_BITS)
 _FACTOR = wire.Nat(MAX_MODULUS_BITS // 2 + 8)
 
@@ -41,8 +43,10 @@ def check_parties(parties: tuple[int, ...], party: int, threshold: int | None = 
 
 @wire.message(0x0201)
 @dataclass(frozen=True, slots=True, repr=False)
-class KeyShare:
+class KeyShare(ThresholdShare):
     """Party ``party``'s share of a t-of-n secp256k1 key (any t+1 parties can sign)."""
+
+    EXACT_SIGNERS = True   # a presigning set is t+1 holders, no more
 
     schema: int = wire.field(wire.UInt(255))
     key_id: str = wire.field(wire.Str(KEY_ID_MAX))
@@ -61,43 +65,7 @@ class KeyShare:
         if self.schema < 1:
             raise ValueError("schema starts at 1")
         check_parties(self.parties, self.party, self.threshold)
-        if len(self.public_shares) != len(self.parties):
-            raise ValueError("one public share per party")
-        if self.x.group.base_mul(self.x) != self.public_share(self.party):
-            raise ValueError("the secret share does not match this party's public share")
-        # The public shares lie on one polynomial of degree t whose value at 0 is the key.
-        first = self.parties[: self.threshold + 1]
-        if self.interpolate(first) != self.public_key:
-            raise ValueError("public shares do not interpolate to the public key")
-        for j in self.parties[self.threshold + 1:]:
-            subset = (*self.parties[: self.threshold], j)
-            if self.interpolate(subset) != self.public_key:
-                raise ValueError(f"public share of party {j} is off the sharing polynomial")
-
-    @property
-    def group(self) -> Group:
-        return self.public_key.group
-
-    def public_share(self, j: int) -> Point:
-        try:
-            return self.public_shares[self.parties.index(j)]
-        except ValueError:
-            raise UsageError(f"party {j} holds no share of this key") from None
-
-    def check_signers(self, signers: Iterable[int]) -> tuple[int, ...]:
-        """The signer set, sorted, if it is t+1 holders that include this party."""
-        signers = tuple(sorted(set(signers)))
-        if len(signers) != self.threshold + 1:
-            raise UsageError(f"exactly {self.threshold + 1} signers are needed, got {len(signers)}")
-        if any(j not in self.parties for j in signers) or self.party not in signers:
-            raise UsageError("signers must be holders of the key, this party among them")
-        return signers
-
-    def interpolate(self, subset: Iterable[int]) -> Point:
-        """Σ λ_j·X_j over ``subset``: the public key when the subset has t+1 holders."""
-        subset = tuple(subset)
-        return self.group.multi_mul([shamir.lagrange_at_zero(self.group, j, subset) for j in subset],
-                                    [self.public_share(j) for j in subset])
+        self.check_sharing(self.x)
 
     def additive_secret(self, signers: Iterable[int]) -> Scalar:
         """w_i = λ_i·x_i: this party's additive share of the key among ``signers``."""
@@ -132,20 +100,17 @@ class AuxPublic:
 
 @wire.message(0x0203)
 @dataclass(frozen=True, slots=True, repr=False)
-class AuxSecret:
+class AuxSecret(Redacted, NeverPickled):
     """This party's trapdoor: the safe primes of N and λ with s = t^λ mod N."""
 
     p: int = wire.field(_FACTOR)
     q: int = wire.field(_FACTOR)
     lam: int = wire.field(MODULUS)
 
-    def __repr__(self) -> str:
-        return "AuxSecret(<redacted>)"
-
 
 @wire.message(0x0204)
 @dataclass(frozen=True, slots=True, repr=False)
-class AuxInfo:
+class AuxInfo(NeverPickled):
     """This party's auxiliary secret and every party's auxiliary public data."""
 
     schema: int = wire.field(wire.UInt(255))
@@ -183,7 +148,7 @@ class AuxInfo:
 
 @wire.message(0x0205)
 @dataclass(frozen=True, slots=True, repr=False)
-class CmpKey:
+class CmpKey(HoldsShare):
     """A key share with its auxiliary information: everything presign and sign need."""
 
     share: KeyShare = wire.field(wire.Nested(KeyShare))
@@ -192,9 +157,6 @@ class CmpKey:
     def __post_init__(self) -> None:
         if self.share.party != self.aux.party or self.share.parties != self.aux.parties:
             raise ValueError("key share and auxiliary information belong to different parties")
-
-    def __repr__(self) -> str:
-        return f"CmpKey({self.share!r})"
 
 
 __all__ = ["KEY_ID_MAX", "MAX_PARTIES", "MAX_PARTY_ID", "MODULUS", "PARTY", "SCHEMA", "AuxInfo",

@@ -42,8 +42,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from protocol import hd, wire
-from protocol.cmp import presign_round1
-from protocol.cmp.presign_context import Context, KeyMaterial, Presignature, check_session_id
+from protocol.cmp.presign import Presign
+from protocol.cmp.presign_context import KeyMaterial, Presignature, check_session_id
 from protocol.cmp.shares import CmpKey
 from protocol.cmp.signature import EcdsaSignature, digest_scalar, finish, message_digest
 from protocol.errors import InvalidProof, UsageError
@@ -182,10 +182,9 @@ class Sign(Machine):
         self._presignature = None
 
 
-class FullSign(Machine):
-    """Presign and sign a raw 32-byte ``digest`` in one session of four rounds."""
-
-    ROUNDS = 4  # rounds 1-3 presign; round 4 signs (or identifies a cheater)
+class FullSign(Presign):
+    """Presign and sign a raw 32-byte ``digest`` in one session of four rounds: rounds 1-3
+    presign, round 4 signs (or identifies a cheater)."""
 
     def __init__(self, key: CmpKey, signers: Sequence[int], digest: bytes, session_id: bytes,
                  rng: Rng, *, path: str | None = None, level: SecurityLevel = DEFAULT_LEVEL,
@@ -194,22 +193,12 @@ class FullSign(Machine):
             raise UsageError("FullSign needs a CmpKey")
         digest_scalar(key.share.group, digest)
         self._digest, self._signing_key = bytes(digest), _signing_key(key, path)
-        self._ctx: Context | None = Context(key, signers, session_id, rng, level, self._sign,
-                                            material)
-        super().__init__(key.share.party, self._ctx.signers, self._ctx.group)
-        self.context = _context(self._ctx.context, self._digest, self._signing_key[0])
+        super().__init__(key, signers, session_id, rng, level, material=material)
+        self.context = _context(self.context, self._digest, self._signing_key[0])
 
-    def _sign(self, presignature: Presignature) -> Transition:
+    def _output(self, presignature: Presignature) -> Transition:
         presignature.consume()
         return _signing_round(4, presignature, self._digest, self._signing_key)
-
-    def _begin(self) -> Transition:
-        return presign_round1.begin(self._ctx)
-
-    def _erase_secrets(self) -> None:
-        if self._ctx is not None:
-            self._ctx.erase_secrets()
-            self._ctx = None
 
 
 __all__ = ["EcdsaSignature", "FullSign", "SignShare", "Sign", "rerandomiser"]

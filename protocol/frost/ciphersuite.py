@@ -17,6 +17,7 @@ supplies only its hash-to-scalar and whatever it overrides.
 
 from __future__ import annotations
 
+import hashlib
 from typing import ClassVar, Protocol, runtime_checkable
 
 from protocol.errors import EncodingError, UsageError
@@ -58,6 +59,8 @@ class RfcCiphersuite:
     name: ClassVar[str]
     context: ClassVar[bytes]
     group: ClassVar[Group]
+    #: the suite's hash function H, by its ``hashlib`` name
+    hash_name: ClassVar[str]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name})"
@@ -70,7 +73,7 @@ class RfcCiphersuite:
 
     def _digest(self, m: bytes) -> bytes:
         """The suite's hash function H."""
-        raise NotImplementedError
+        return hashlib.new(self.hash_name, m).digest()
 
     # -- RFC 9591 §6: H1..H5 ---------------------------------------------------------------
 

@@ -7,8 +7,6 @@ aggregate signature verifies with any standard Ed25519 verifier.
 
 from __future__ import annotations
 
-import hashlib
-
 from protocol.frost.ciphersuite import RfcCiphersuite
 from protocol.group import ED25519, Scalar
 
@@ -17,9 +15,7 @@ class Ed25519Sha512(RfcCiphersuite):
     name = "ed25519"
     context = b"FROST-ED25519-SHA512-v1"
     group = ED25519
-
-    def _digest(self, m: bytes) -> bytes:
-        return hashlib.sha512(m).digest()
+    hash_name = "sha512"
 
     def _wide(self, digest: bytes) -> Scalar:
         return self.group.scalar(int.from_bytes(digest, "little"))

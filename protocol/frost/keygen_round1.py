@@ -22,6 +22,7 @@ from protocol.keygen_certificate import (
     verify_participant,
 )
 from protocol.machine import Round, Send, Transition
+from protocol.secrecy import Redacted
 
 if TYPE_CHECKING:
     from protocol.frost.keygen import FrostKeygen
@@ -39,13 +40,10 @@ class DkgCommit:
 
 @wire.message(0x0311)
 @dataclass(frozen=True, slots=True, repr=False)
-class DkgShare:
+class DkgShare(Redacted):
     """Point to point: f_sender(recipient)."""
 
     share: Scalar = wire.field(wire.ScalarField())
-
-    def __repr__(self) -> str:
-        return "DkgShare(<redacted>)"
 
 
 class KeygenRound1(Round):

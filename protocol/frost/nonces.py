@@ -21,6 +21,7 @@ from protocol.errors import UsageError
 from protocol.frost.ciphersuite import Ciphersuite
 from protocol.group import Point, Scalar
 from protocol.rng import Rng
+from protocol.secrecy import NeverPickled
 
 RANDOMNESS_SIZE = 32
 SESSION_SIZE = 32
@@ -52,10 +53,11 @@ def session_nonce_generate(suite: Ciphersuite, secret: Scalar, randomness: bytes
     return suite.h3(randomness + suite.serialize_scalar(secret) + suite.h5(NONCE_LABEL + role + session))
 
 
-class SigningNonces:
+class SigningNonces(NeverPickled):
     """One signer's (d, e) for one signature, with the commitments (D, E) = (d·G, e·G)."""
 
     __slots__ = ("_hiding", "_binding", "hiding_commitment", "binding_commitment")
+    _REFUSAL = "signing nonces are never copied or serialized"
 
     def __init__(self, hiding: Scalar, binding: Scalar) -> None:
         if hiding.is_zero() or binding.is_zero():
@@ -103,15 +105,6 @@ class SigningNonces:
 
     def __repr__(self) -> str:
         return f"SigningNonces(<redacted>, used={self.used})"
-
-    def __reduce__(self):
-        raise UsageError("signing nonces are never copied or serialized")
-
-    def __copy__(self):
-        raise UsageError("signing nonces are never copied or serialized")
-
-    def __deepcopy__(self, memo):
-        raise UsageError("signing nonces are never copied or serialized")
 
 
 __all__ = ["RANDOMNESS_SIZE", "SigningNonces", "nonce_generate", "session_nonce_generate"]

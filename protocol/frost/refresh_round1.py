@@ -12,6 +12,7 @@ from protocol.frost.shares import MAX_PARTIES
 from protocol.group import Point, Scalar
 from protocol.keygen_certificate import public_shares
 from protocol.machine import Round, Transition
+from protocol.secrecy import Redacted
 
 if TYPE_CHECKING:
     from protocol.frost.refresh import FrostRefresh
@@ -29,13 +30,10 @@ class RefreshCommit:
 
 @wire.message(0x0331)
 @dataclass(frozen=True, slots=True, repr=False)
-class RefreshShare:
+class RefreshShare(Redacted):
     """Point to point: g_sender(recipient)."""
 
     value: Scalar = wire.field(wire.ScalarField())
-
-    def __repr__(self) -> str:
-        return "RefreshShare(<redacted>)"
 
 
 class RefreshRound1(Round):

@@ -35,9 +35,7 @@ class Secp256k1Sha256(RfcCiphersuite):
     name = "secp256k1"
     context = b"FROST-secp256k1-SHA256-v1"
     group = SECP256K1
-
-    def _digest(self, m: bytes) -> bytes:
-        return hashlib.sha256(m).digest()
+    hash_name = "sha256"
 
     def _hash_to_scalar(self, dst: bytes, m: bytes) -> Scalar:
         return self.group.scalar(int.from_bytes(expand_message_xmd(m, dst, _L), "big"))

@@ -16,20 +16,19 @@ pickled or copied: it is stored with the wire codec only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from protocol import shamir, wire
+from protocol import wire
 from protocol.errors import UsageError
 from protocol.frost.ciphersuite import Ciphersuite
 from protocol.frost.suites import suite_by_name
-from protocol.group import Group, Point, Scalar
+from protocol.group import Point, Scalar
 from protocol.keygen_certificate import KeygenCertificate
-from protocol.parties import MAX_PARTIES, MAX_PARTY_ID, check_party_set, is_index
+from protocol.parties import MAX_PARTIES, MAX_PARTY_ID, check_party_set
+from protocol.threshold_share import KEY_ID_MAX, PARTY, HoldsShare, ThresholdShare
 
 SCHEMA = 1
-KEY_ID_MAX = 128
-_PARTY = wire.UInt(MAX_PARTY_ID)
 
 
 def check_parameters(parties: Sequence[int], threshold: int, key_id: str) -> None:
@@ -41,37 +40,18 @@ def check_parameters(parties: Sequence[int], threshold: int, key_id: str) -> Non
         raise ValueError(f"a key id is a string of 1..{KEY_ID_MAX} bytes")
 
 
-class _NeverPickled:
-    """A record with a secret: stored with the wire codec only, never pickled or copied."""
-
-    __slots__ = ()
-    _REFUSAL = "a key share is never pickled or copied; store it with the wire codec"
-
-    def __reduce_ex__(self, protocol):
-        raise UsageError(self._REFUSAL)
-
-    def __reduce__(self):
-        raise UsageError(self._REFUSAL)
-
-    def __copy__(self):
-        raise UsageError(self._REFUSAL)
-
-    def __deepcopy__(self, memo):
-        raise UsageError(self._REFUSAL)
-
-
 @wire.message(0x0301)
 @dataclass(frozen=True, slots=True, repr=False)
-class FrostKeyShare(_NeverPickled):
+class FrostKeyShare(ThresholdShare):
     """Party ``party``'s share of a t-of-n FROST key (any t+1 parties sign)."""
 
     schema: int = wire.field(wire.UInt(255))
     key_id: str = wire.field(wire.Str(KEY_ID_MAX))
     epoch: int = wire.field(wire.UInt())
     suite: str = wire.field(wire.Str(32))
-    threshold: int = wire.field(_PARTY)
-    parties: tuple[int, ...] = wire.field(wire.Seq(_PARTY, min_len=2, max_len=MAX_PARTIES))
-    party: int = wire.field(_PARTY)
+    threshold: int = wire.field(PARTY)
+    parties: tuple[int, ...] = wire.field(wire.Seq(PARTY, min_len=2, max_len=MAX_PARTIES))
+    party: int = wire.field(PARTY)
     secret: Scalar = wire.field(wire.ScalarField())
     public_key: Point = wire.field(wire.PointField())
     public_shares: tuple[Point, ...] = wire.field(
@@ -90,60 +70,18 @@ class FrostKeyShare(_NeverPickled):
         check_parameters(self.parties, self.threshold, self.key_id)
         if self.party not in self.parties:
             raise ValueError(f"party {self.party} is not among the parties")
-        if len(self.public_shares) != len(self.parties):
-            raise ValueError("one public share per party")
         if self.public_key.is_identity() or suite.adjust_key(self.public_key)[1] != 1:
             raise ValueError(f"a {self.suite} key is kept in its normal form (BIP340: even y)")
-        if suite.group.base_mul(self.secret) != self.public_share(self.party):
-            raise ValueError("the secret share does not match this party's public share")
-        # The public shares lie on one polynomial of degree t whose value at 0 is the key.
-        if self.interpolate(self.parties[: self.threshold + 1]) != self.public_key:
-            raise ValueError("public shares do not interpolate to the public key")
-        for j in self.parties[self.threshold + 1:]:
-            if self.interpolate((*self.parties[: self.threshold], j)) != self.public_key:
-                raise ValueError(f"public share of party {j} is off the sharing polynomial")
+        self.check_sharing(self.secret)
 
     @property
     def ciphersuite(self) -> Ciphersuite:
         return suite_by_name(self.suite)
 
     @property
-    def group(self) -> Group:
-        return self.public_key.group
-
-    @property
     def verifying_key(self) -> bytes:
         """The public key as the suite's verifiers take it (BIP340: 32-byte x-only)."""
         return self.ciphersuite.encode_public_key(self.public_key)
-
-    def public_share(self, j: int) -> Point:
-        try:
-            return self.public_shares[self.parties.index(j)]
-        except ValueError:
-            raise UsageError(f"party {j} holds no share of this key") from None
-
-    def check_signers(self, signers: Iterable[int]) -> tuple[int, ...]:
-        """The signer set, sorted: at least t+1 distinct holders, this party among them.
-
-        A party listed twice is refused, not dropped: the caller's list is wrong.
-        """
-        signers = tuple(signers)
-        if not all(is_index(j) for j in signers):
-            raise UsageError("signers are party ids")
-        if len(set(signers)) != len(signers):
-            raise UsageError(f"signers {list(signers)} name a party twice")
-        signers = tuple(sorted(signers))
-        if len(signers) < self.threshold + 1:
-            raise UsageError(f"at least {self.threshold + 1} signers are needed, got {len(signers)}")
-        if any(j not in self.parties for j in signers) or self.party not in signers:
-            raise UsageError("signers must be holders of the key, this party among them")
-        return signers
-
-    def interpolate(self, subset: Iterable[int]) -> Point:
-        """Σ λ_j·X_j over ``subset``: the public key when the subset has t+1 holders."""
-        subset = tuple(subset)
-        return self.group.multi_mul([shamir.lagrange_at_zero(self.group, j, subset) for j in subset],
-                                    [self.public_share(j) for j in subset])
 
     def __repr__(self) -> str:
         return (f"FrostKeyShare(key_id={self.key_id!r}, suite={self.suite}, epoch={self.epoch}, "
@@ -153,7 +91,7 @@ class FrostKeyShare(_NeverPickled):
 
 @wire.message(0x0302)
 @dataclass(frozen=True, slots=True, repr=False)
-class FrostKeygenOutput(_NeverPickled):
+class FrostKeygenOutput(HoldsShare):
     """What the DKG gives each party: its share and the certificate the ledger checks.
 
     The certificate proves ``certified_key`` = Σ F_i[0], the key the DKG produced.
@@ -179,9 +117,6 @@ class FrostKeygenOutput(_NeverPickled):
         """Σ F_i[0] over the certificate: the DKG's key, before BIP340's even-y normalization."""
         group = self.share.group
         return group.sum_points(e.commitments[0] for e in self.certificate.entries)
-
-    def __repr__(self) -> str:
-        return f"FrostKeygenOutput({self.share!r})"
 
 
 @wire.message(0x0303)

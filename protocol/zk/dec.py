@@ -24,34 +24,26 @@ accepts). The mask slack is SLACK = 128 bits of statistical hiding, the floor
 ``SecurityLevel`` enforces for ε − ℓ; the level's full ε would leave no room for
 such a B under 2048 bits.
 
-The proof is Π^log* (``protocol.zk.encrange``) with the bounds (B, B+ℓ+SLACK)
-instead of (ℓ, ℓ+ε), under the paper's names: commitments (verifier's
-ring-Pedersen (N̂, s, t)) S = s^y·t^μ, T = s^α·t^ν, A = enc_N0(α; r), Y = α·g;
-responses z1 = α + e·y, z2 = ν + e·μ, w = r·ρ^e mod N0; checks
-enc(z1; w) = A·C^e, z1·g = Y + e·X, s^z1·t^z2 = T·S^e, and z1 ∈ ±2^(B+ℓ+SLACK).
+The proof is Π^log* (``protocol.zk.logstar``, its ``Form``) with the bounds
+(B, B+ℓ+SLACK) instead of (ℓ, ℓ+ε) and B bound into the transcript, under the
+paper's names: commitments (verifier's ring-Pedersen (N̂, s, t)) S = s^y·t^μ,
+T = s^α·t^ν, A = enc_N0(α; r), Y = α·g; responses z1 = α + e·y, z2 = ν + e·μ,
+w = r·ρ^e mod N0; checks enc(z1; w) = A·C^e, z1·g = Y + e·X, s^z1·t^z2 = T·S^e,
+and z1 ∈ ±2^(B+ℓ+SLACK).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import gmpy2
-
 from protocol import wire
-from protocol.errors import InvalidProof, UsageError
-from protocol.group import Group, Point
+from protocol.errors import UsageError
+from protocol.group import Point
 from protocol.paillier import PaillierPublicKey, PaillierSecretKey
 from protocol.params import DEFAULT_LEVEL, MAX_MODULUS_BITS, SecurityLevel
-from protocol.pedersen import RingPedersenParams, RingPedersenSecret
-from protocol.rng import Rng
-from protocol.transcript import Transcript
-from protocol.zk import encrange
-from protocol.zk.common import require_point
+from protocol.zk import encrange, logstar
 
 NAME = "dec"
-_LABEL = "cggmp21/dec/v2"
-_NAMES = encrange.Names(proof=NAME, ciphertext="C", commitment="T", nonce_response="w",
-                        randomness_response="z2")
 SLACK = 128
 
 
@@ -61,7 +53,7 @@ def max_bits(key: PaillierPublicKey, level: SecurityLevel = DEFAULT_LEVEL) -> in
 
 
 @dataclass(frozen=True, slots=True)
-class Public:
+class Public(logstar.Public):
     """C under ``key`` (N0, the prover's) decrypts, centred, to y with X = (y mod q)·g.
 
     ``aux`` is the verifier's ring-Pedersen parameters. ``hidden_bits`` sizes the
@@ -69,13 +61,17 @@ class Public:
     (see the module docstring).
     """
 
-    group: Group
-    key: PaillierPublicKey
-    C: int
-    g: Point
-    X: Point
-    aux: RingPedersenParams
     hidden_bits: int
+
+    def bounds(self, level: SecurityLevel) -> encrange.Bounds:
+        """(B, B+ℓ+SLACK), once B is one the modulus can support."""
+        if not 0 < self.hidden_bits <= max_bits(self.key, level):
+            raise UsageError(f"Π^dec: a bound of {self.hidden_bits} bits is not sound under a "
+                             f"{self.key.n.bit_length()}-bit N0 (at most {max_bits(self.key, level)})")
+        return encrange.Bounds(self.hidden_bits, self.hidden_bits + level.ell + SLACK)
+
+    def statement_items(self) -> tuple[tuple[str, object], ...]:
+        return (("hidden-bits", self.hidden_bits),)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -103,71 +99,10 @@ class Proof:
     w: int = wire.field(wire.Nat(MAX_MODULUS_BITS))
 
 
-def _bounds(pub: Public, level: SecurityLevel) -> encrange.Bounds:
-    """(B, B+ℓ+SLACK), once B is one the modulus can support."""
-    if not 0 < pub.hidden_bits <= max_bits(pub.key, level):
-        raise UsageError(f"Π^dec: a bound of {pub.hidden_bits} bits is not sound under a "
-                         f"{pub.key.n.bit_length()}-bit N0 (at most {max_bits(pub.key, level)})")
-    return encrange.Bounds(pub.hidden_bits, pub.hidden_bits + level.ell + SLACK)
-
-
-def _challenge(t: Transcript, pub: Public, level: SecurityLevel,
-               S: int, T: int, A: int, Y: Point) -> gmpy2.mpz:
-    t = t.copy()
-    t.append("proof", _LABEL)
-    t.append("security-level", list(level.transcript_items()))
-    t.append("group", pub.group.name)
-    t.append("g", pub.g)
-    t.append("N0", pub.key.n)
-    t.append("C", pub.C)
-    t.append("X", pub.X)
-    t.append("aux", [pub.aux.n, pub.aux.s, pub.aux.t])
-    t.append("hidden-bits", pub.hidden_bits)
-    t.append("S", S)
-    t.append("T", T)
-    t.append("A", A)
-    t.append("Y", Y)
-    return t.challenge_signed("e", pub.group.order)
-
-
-def prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
-          level: SecurityLevel = DEFAULT_LEVEL) -> Proof:
-    """The non-interactive proof (Fiat–Shamir over a copy of ``t``); the witness is checked first."""
-    _bounds(pub, level).require_witness(priv.y, NAME, "y")
-    return _prove(t, pub, priv, rng, level)
-
-
-def _prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
-           level: SecurityLevel) -> Proof:
-    # Without witness checks: tests use it directly as a cheating prover.
-    if priv.key is not None and priv.key.public != pub.key:
-        raise UsageError("Π^dec: the secret key is not the statement's N0")
-    nonces, S, A, T = encrange.commit(pub.key, priv.key, pub.aux, priv.y, _bounds(pub, level), level,
-                                      rng)
-    Y = nonces.alpha * pub.g      # the group commitment, on the same α as A and T
-    e = _challenge(t, pub, level, S, T, A, Y)
-    z1, w, z2 = encrange.respond(nonces, priv.y, priv.rho, e, pub.key, priv.key)
-    return Proof(S=S, T=T, A=A, Y=Y, z1=z1, z2=z2, w=w)
-
-
-def verify(t: Transcript, pub: Public, proof: Proof, level: SecurityLevel = DEFAULT_LEVEL,
-           *, aux_secret: RingPedersenSecret | None = None) -> None:
-    """Return None or raise InvalidProof naming the failed check.
-
-    ``aux_secret`` is the verifier's own trapdoor of ``pub.aux`` (the CRT fast path).
-    """
-    if not isinstance(proof, Proof):
-        raise InvalidProof(NAME, "not a Π^dec proof")
-    bounds = _bounds(pub, level)
-    group = pub.group
-    require_point(pub.g, group, NAME, "g", allow_identity=False)
-    require_point(pub.X, group, NAME, "X", allow_identity=True)
-    require_point(proof.Y, group, NAME, "Y", allow_identity=False)
-    encrange.check_inputs(_NAMES, pub.key, pub.aux, pub.C, proof.S, proof.A, proof.T,
-                          proof.z1, proof.w, bounds)
-    e = _challenge(t, pub, level, proof.S, proof.T, proof.A, proof.Y)
-    # The group equation first: it costs microseconds, the others milliseconds.
-    if proof.z1 * pub.g != proof.Y + e * pub.X:
-        raise InvalidProof(NAME, "z1·g = Y + e·X")
-    encrange.check_equations(_NAMES, pub.key, pub.aux, aux_secret, pub.C, proof.S, proof.A,
-                             proof.T, proof.z1, proof.w, proof.z2, e)
+FORM = logstar.Form(title="Π^dec", label="cggmp21/dec/v2",
+                    names=encrange.Names(proof=NAME, ciphertext="C", commitment="T",
+                                         nonce_response="w", randomness_response="z2"),
+                    proof=Proof, witness="y")
+prove = FORM.prove
+_prove = FORM.prove_unchecked
+verify = FORM.verify

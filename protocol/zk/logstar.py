@@ -5,6 +5,12 @@ X = x·g for a base point g, with x ∈ ±2^ℓ. The base is part of the stateme
 because presigning proves Δ_i = k_i·Γ with Γ, not the group generator. The range
 rests on ring-Pedersen commitments under the VERIFIER's (N̂, s, t).
 
+The same proof with other bounds is Π^dec (``protocol.zk.dec``): a ``Form`` says
+what tells the two apart (label, names and wire type of the proof), the statement
+says its ``bounds`` and any further ``statement_items``, and one implementation
+proves and verifies both. The first message (S, A, Y and the commitment) goes
+into the transcript in the proof's wire order.
+
 Speed: as in Π^enc, the prover's r^N0 mod N0² and ρ^e mod N0 go through CRT when
 ``Private.key`` is given, and a verifier with its own ring-Pedersen trapdoor checks
 s^z1·t^z3 as one CRT power.
@@ -12,7 +18,7 @@ s^z1·t^z3 as one CRT power.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import gmpy2
 
@@ -28,8 +34,6 @@ from protocol.zk import encrange
 from protocol.zk.common import require_point
 
 NAME = "logstar"
-_LABEL = "cggmp21/logstar/v1"
-_NAMES = encrange.Names(proof=NAME, ciphertext="C", commitment="D")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,14 @@ class Public:
     C: int
     X: Point
     aux: RingPedersenParams
+
+    def bounds(self, level: SecurityLevel) -> encrange.Bounds:
+        """x ∈ ±2^ℓ, masks α ← ±2^(ℓ+ε)."""
+        return encrange.Bounds.of_level(level)
+
+    def statement_items(self) -> tuple[tuple[str, object], ...]:
+        """What else the statement binds into the transcript, after (N0, C, X, aux)."""
+        return ()
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -69,66 +81,91 @@ class Proof:
     z3: int = wire.field(wire.Int(2 * MAX_MODULUS_BITS))
 
 
-def _challenge(t: Transcript, pub: Public, level: SecurityLevel,
-               S: int, A: int, Y: Point, D: int) -> gmpy2.mpz:
-    t = t.copy()
-    t.append("proof", _LABEL)
-    t.append("security-level", list(level.transcript_items()))
-    t.append("group", pub.group.name)
-    t.append("g", pub.g)
-    t.append("N0", pub.key.n)
-    t.append("C", pub.C)
-    t.append("X", pub.X)
-    t.append("aux", [pub.aux.n, pub.aux.s, pub.aux.t])
-    t.append("S", S)
-    t.append("A", A)
-    t.append("Y", Y)
-    t.append("D", D)
-    return t.challenge_signed("e", pub.group.order)
+@dataclass(frozen=True, slots=True)
+class Form:
+    """One proof of this shape: its title and transcript label, what it calls the shared
+    values (``names``: the commitment and the responses z2, z3 are fields of ``proof`` by
+    those names; S, A, Y and z1 always), its wire type and the witness's name in
+    ``Private``."""
+
+    title: str
+    label: str
+    names: encrange.Names
+    proof: type
+    witness: str
+
+    def prove(self, t: Transcript, pub: Public, priv, rng: Rng,
+              level: SecurityLevel = DEFAULT_LEVEL):
+        """The non-interactive proof (Fiat–Shamir over a copy of ``t``).
+
+        The witness is checked first: out of range, the answers would leak it even
+        though the verifier rejects the proof.
+        """
+        pub.bounds(level).require_witness(getattr(priv, self.witness), self.names.proof, self.witness)
+        return self.prove_unchecked(t, pub, priv, rng, level)
+
+    def prove_unchecked(self, t: Transcript, pub: Public, priv, rng: Rng, level: SecurityLevel):
+        """``prove`` without the witness check: tests use it directly as a cheating prover."""
+        if priv.key is not None and priv.key.public != pub.key:
+            raise UsageError(f"{self.title}: the secret key is not the statement's N0")
+        witness = getattr(priv, self.witness)
+        nonces, S, A, D = encrange.commit(pub.key, priv.key, pub.aux, witness, pub.bounds(level),
+                                          level, rng)
+        Y = nonces.alpha * pub.g      # the group commitment, on the same α as A and D
+        e = self._challenge(t, pub, level, S, A, Y, D)
+        z1, z2, z3 = encrange.respond(nonces, witness, priv.rho, e, pub.key, priv.key)
+        names = self.names
+        return self.proof(S=S, A=A, Y=Y, z1=z1, **{names.commitment: D, names.nonce_response: z2,
+                                                  names.randomness_response: z3})
+
+    def verify(self, t: Transcript, pub: Public, proof, level: SecurityLevel = DEFAULT_LEVEL,
+               *, aux_secret: RingPedersenSecret | None = None) -> None:
+        """Return None or raise InvalidProof naming the failed check.
+
+        ``aux_secret`` is the verifier's own trapdoor of ``pub.aux`` (the CRT fast path).
+        """
+        names = self.names
+        if not isinstance(proof, self.proof):
+            raise InvalidProof(names.proof, f"not a {self.title} proof")
+        bounds = pub.bounds(level)
+        group = pub.group
+        # A base of the identity would make the group equation say nothing about x.
+        require_point(pub.g, group, names.proof, "g", allow_identity=False)
+        require_point(pub.X, group, names.proof, "X", allow_identity=True)
+        require_point(proof.Y, group, names.proof, "Y", allow_identity=False)
+        D = getattr(proof, names.commitment)
+        z2 = getattr(proof, names.nonce_response)
+        encrange.check_inputs(names, pub.key, pub.aux, pub.C, proof.S, proof.A, D, proof.z1, z2,
+                              bounds)
+        e = self._challenge(t, pub, level, proof.S, proof.A, proof.Y, D)
+        # The group equation first: it costs microseconds, the others milliseconds.
+        if proof.z1 * pub.g != proof.Y + e * pub.X:
+            raise InvalidProof(names.proof, "z1·g = Y + e·X")
+        encrange.check_equations(names, pub.key, pub.aux, aux_secret, pub.C, proof.S, proof.A, D,
+                                 proof.z1, z2, getattr(proof, names.randomness_response), e)
+
+    def _challenge(self, t: Transcript, pub: Public, level: SecurityLevel,
+                   S: int, A: int, Y: Point, D: int) -> gmpy2.mpz:
+        t = t.copy()
+        t.append("proof", self.label)
+        t.append("security-level", list(level.transcript_items()))
+        t.append("group", pub.group.name)
+        t.append("g", pub.g)
+        t.append("N0", pub.key.n)
+        t.append("C", pub.C)
+        t.append("X", pub.X)
+        t.append("aux", [pub.aux.n, pub.aux.s, pub.aux.t])
+        for name, value in pub.statement_items():
+            t.append(name, value)
+        first = {"S": S, "A": A, "Y": Y, self.names.commitment: D}
+        for f in fields(self.proof):
+            if f.name in first:
+                t.append(f.name, first[f.name])
+        return t.challenge_signed("e", pub.group.order)
 
 
-def prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
-          level: SecurityLevel = DEFAULT_LEVEL) -> Proof:
-    """The non-interactive proof (Fiat–Shamir over a copy of ``t``).
-
-    The witness is checked first: out of range, the answers would leak it even
-    though the verifier rejects the proof.
-    """
-    encrange.Bounds.of_level(level).require_witness(priv.x, NAME, "x")
-    return _prove(t, pub, priv, rng, level)
-
-
-def _prove(t: Transcript, pub: Public, priv: Private, rng: Rng,
-           level: SecurityLevel) -> Proof:
-    # Without witness checks: tests use it directly as a cheating prover.
-    if priv.key is not None and priv.key.public != pub.key:
-        raise UsageError("Π^log*: the secret key is not the statement's N0")
-    bounds = encrange.Bounds.of_level(level)
-    nonces, S, A, D = encrange.commit(pub.key, priv.key, pub.aux, priv.x, bounds, level, rng)
-    Y = nonces.alpha * pub.g      # the group commitment, on the same α as A and D
-    e = _challenge(t, pub, level, S, A, Y, D)
-    z1, z2, z3 = encrange.respond(nonces, priv.x, priv.rho, e, pub.key, priv.key)
-    return Proof(S=S, A=A, Y=Y, D=D, z1=z1, z2=z2, z3=z3)
-
-
-def verify(t: Transcript, pub: Public, proof: Proof, level: SecurityLevel = DEFAULT_LEVEL,
-           *, aux_secret: RingPedersenSecret | None = None) -> None:
-    """Return None or raise InvalidProof naming the failed check.
-
-    ``aux_secret`` is the verifier's own trapdoor of ``pub.aux`` (the CRT fast path).
-    """
-    if not isinstance(proof, Proof):
-        raise InvalidProof(NAME, "not a Π^log* proof")
-    group = pub.group
-    # A base of the identity would make the group equation say nothing about x.
-    require_point(pub.g, group, NAME, "g", allow_identity=False)
-    require_point(pub.X, group, NAME, "X", allow_identity=True)
-    require_point(proof.Y, group, NAME, "Y", allow_identity=False)
-    encrange.check_inputs(_NAMES, pub.key, pub.aux, pub.C, proof.S, proof.A, proof.D,
-                          proof.z1, proof.z2, encrange.Bounds.of_level(level))
-    e = _challenge(t, pub, level, proof.S, proof.A, proof.Y, proof.D)
-    # The group equation first: it costs microseconds, the others milliseconds.
-    if proof.z1 * pub.g != proof.Y + e * pub.X:
-        raise InvalidProof(NAME, "z1·g = Y + e·X")
-    encrange.check_equations(_NAMES, pub.key, pub.aux, aux_secret, pub.C, proof.S, proof.A,
-                             proof.D, proof.z1, proof.z2, proof.z3, e)
+FORM = Form(title="Π^log*", label="cggmp21/logstar/v1",
+            names=encrange.Names(proof=NAME, ciphertext="C", commitment="D"), proof=Proof, witness="x")
+prove = FORM.prove
+_prove = FORM.prove_unchecked
+verify = FORM.verify

@@ -8,26 +8,21 @@ DER encoding, and the recovery id must recover the public key through coincurve.
 from __future__ import annotations
 
 import dataclasses
-import gc
-import types
 from collections.abc import Callable
 from functools import cache
 
 import coincurve
-import gmpy2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from protocol import wire
 from protocol.cmp.presign import KeyMaterial, Presign, Presignature
 from protocol.cmp.sign import EcdsaSignature, FullSign, Sign
-from protocol.errors import EncodingError
-from protocol.group import SECP256K1, Scalar
+from protocol.group import SECP256K1
 from protocol.machine import Outgoing
 from protocol.params import DEFAULT_LEVEL
 from protocol.rng import SeededRng
-from tests.protocol import simulator
+from tests.protocol import leaks, simulator, tamper
 from tests.protocol.cmp.dealer import deal
 
 GROUP = SECP256K1
@@ -102,43 +97,14 @@ def assert_valid_ecdsa(public_key: bytes, digest: bytes, sig: EcdsaSignature) ->
     assert recovered.format() == public_key, "the recovery id does not recover the key"
 
 
-def rewrite(cls: type, change: Callable[[object], object], *, recipient: int | None = -1) -> Callable:
-    """A ``corrupt`` hook: every outgoing ``cls`` message (to ``recipient``; -1 for any) changed.
-
-    ``change`` takes the decoded message and returns the message to send instead.
-    """
-    def corrupt(o: Outgoing) -> list[Outgoing]:
-        if recipient != -1 and o.recipient != recipient:
-            return [o]
-        try:
-            msg = wire.decode(o.body, cls, GROUP)
-        except EncodingError:
-            return [o]
-        return [Outgoing(o.round, o.recipient, wire.encode(change(msg), GROUP))]
-    return corrupt
+def rewrite(cls: type, change: Callable[[object], object], *, recipient: int | None = tamper.ANY) -> Callable:
+    """``tests.protocol.tamper.rewrite`` on secp256k1 messages."""
+    return tamper.rewrite(cls, change, GROUP, recipient=recipient)
 
 
 def bump(field: str, amount=1) -> Callable[[object], object]:
     """A ``change`` that adds ``amount`` to one field (an int, scalar or, with a point, a point)."""
     return lambda msg: dataclasses.replace(msg, **{field: getattr(msg, field) + amount})
-
-
-_INTEGERS = (int, type(gmpy2.mpz(0)))
-_OPAQUE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.CodeType,
-           types.FrameType)
-
-
-def reachable(root) -> list:
-    """Every object reachable from ``root`` through references (not through classes or modules)."""
-    seen, stack, found = set(), [root], []
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen or isinstance(obj, _OPAQUE):
-            continue
-        seen.add(id(obj))
-        found.append(obj)
-        stack.extend(gc.get_referents(obj))
-    return found
 
 
 def session_secrets(ctx) -> set[int]:
@@ -159,14 +125,9 @@ def session_secrets(ctx) -> set[int]:
 
 
 def holds_any(root, values: set[int]) -> list:
-    """The objects reachable from ``root`` that are (or hold as a Scalar) one of ``values``."""
-    def secret(obj) -> bool:
-        if isinstance(obj, Scalar):
-            return obj.value in values
-        if type(obj) in _INTEGERS:
-            return obj in values
-        return isinstance(obj, Presignature)
-    return [obj for obj in reachable(root) if secret(obj)]
+    """The objects reachable from ``root`` that are (or hold as a Scalar) one of ``values``, or a
+    presignature."""
+    return leaks.holds_any(root, values, lambda obj: isinstance(obj, Presignature))
 
 
 class SecretLog:

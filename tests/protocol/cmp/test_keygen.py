@@ -23,6 +23,8 @@ from protocol.machine import Outgoing, Send, Transition
 from protocol.params import SecurityLevel
 from protocol.rng import SeededRng
 from tests.protocol import simulator
+from tests.protocol.leaks import assert_never_copied
+from tests.protocol.tamper import rewrite
 
 G = SECP256K1
 SESSION = b"keygen-session"
@@ -81,6 +83,7 @@ def test_output_round_trips_through_the_codec_and_hides_the_secret():
     out = run_keygen(3, 1)[2]
     assert wire.decode(wire.encode(out, G), KeygenOutput, G) == out
     assert "redacted" in repr(out) and str(out.share.x.value) not in repr(out)
+    assert_never_copied(out, match="wire codec")
 
 
 def test_seeded_runs_give_byte_identical_transcripts():
@@ -145,21 +148,8 @@ def test_a_party_at_another_security_level_aborts_the_session_without_blame():
 
 # -- one malicious party per check ----------------------------------------------------
 
-def _rewrite(kind: type, change, *, recipient: int | None = None):
-    """A corrupt hook that changes every outgoing message of type ``kind`` (to ``recipient`` only)."""
-    def corrupt(o: Outgoing) -> list[Outgoing]:
-        if recipient is not None and o.recipient != recipient:
-            return [o]
-        try:
-            msg = wire.decode(o.body, kind, G)
-        except Exception:
-            return [o]
-        return [Outgoing(o.round, o.recipient, wire.encode(change(msg), G))]
-    return corrupt
-
-
 def test_an_opening_that_does_not_match_the_commitment_is_blamed():
-    corrupt = _rewrite(KeygenDecommitment, lambda d: dataclasses.replace(d, u=bytes(32)))
+    corrupt = rewrite(KeygenDecommitment, lambda d: dataclasses.replace(d, u=bytes(32)), G)
     net = simulator.run(keygen_machines(4, 2), corrupt={3: corrupt})
     simulator.assert_all_blame(net, 3, "does not match the round-1 commitment")
 
@@ -167,14 +157,14 @@ def test_an_opening_that_does_not_match_the_commitment_is_blamed():
 def test_a_wrong_schnorr_proof_is_blamed():
     def bad(p: KeygenProof):
         return dataclasses.replace(p, proof=dataclasses.replace(p.proof, z=p.proof.z + 1))
-    net = simulator.run(keygen_machines(4, 2), corrupt={2: _rewrite(KeygenProof, bad)})
+    net = simulator.run(keygen_machines(4, 2), corrupt={2: rewrite(KeygenProof, bad, G)})
     simulator.assert_all_blame(net, 2, "Π^sch")
 
 
 def test_a_schnorr_proof_with_another_nonce_is_blamed():
     def bad(p: KeygenProof):
         return dataclasses.replace(p, proof=p.certificate_proof)
-    net = simulator.run(keygen_machines(3, 1), corrupt={1: _rewrite(KeygenProof, bad)})
+    net = simulator.run(keygen_machines(3, 1), corrupt={1: rewrite(KeygenProof, bad, G)})
     simulator.assert_all_blame(net, 1, "committed nonce")
 
 
@@ -182,12 +172,12 @@ def test_a_wrong_certificate_proof_is_blamed():
     def bad(p: KeygenProof):
         cp = p.certificate_proof
         return dataclasses.replace(p, certificate_proof=dataclasses.replace(cp, z=cp.z + 1))
-    net = simulator.run(keygen_machines(4, 2), corrupt={4: _rewrite(KeygenProof, bad)})
+    net = simulator.run(keygen_machines(4, 2), corrupt={4: rewrite(KeygenProof, bad, G)})
     simulator.assert_all_blame(net, 4, "certificate")
 
 
 def test_a_wrong_direct_share_to_one_party_is_blamed_by_every_honest_party():
-    corrupt = _rewrite(KeygenShare, lambda s: KeygenShare(s.share + 1), recipient=3)
+    corrupt = rewrite(KeygenShare, lambda s: KeygenShare(s.share + 1), G, recipient=3)
     net = simulator.run(keygen_machines(5, 2), corrupt={1: corrupt})
     simulator.assert_all_blame(net, 1, "does not match the sender's Feldman vector")
 

@@ -14,7 +14,6 @@ from protocol.cmp.aux_refresh_round3 import AuxSchnorrProofs
 from protocol.cmp.aux_round1 import AuxCommitment
 from protocol.cmp.shares import CmpKey
 from protocol.group import SECP256K1
-from protocol.machine import Outgoing
 from tests.protocol import simulator
 from tests.protocol.cmp.dealer import deal
 from tests.protocol.cmp.test_aux import (
@@ -27,6 +26,7 @@ from tests.protocol.cmp.test_aux import (
     direct_to,
 )
 from tests.protocol.cmp.test_keygen import secret_of
+from tests.protocol.tamper import rewrite
 
 G = SECP256K1
 PARTIES = (1, 2, 3)
@@ -98,19 +98,6 @@ def test_a_wrong_number_of_schnorr_commitments_is_blamed():
         assert_all_blame(net, 1, "wrong number of Schnorr commitments")
 
 
-def _broadcast(kind: type, change):
-    """A corrupt hook that rewrites a party's broadcasts of type ``kind``."""
-    def corrupt(o: Outgoing) -> list[Outgoing]:
-        if o.recipient is not None:
-            return [o]
-        try:
-            msg = wire.decode(o.body, kind, G)
-        except Exception:
-            return [o]
-        return [Outgoing(o.round, o.recipient, wire.encode(change(msg), G))]
-    return corrupt
-
-
 def _tampered_schnorr(msg: AuxSchnorrProofs) -> AuxSchnorrProofs:
     first = msg.proofs[0]
     return AuxSchnorrProofs((dataclasses.replace(first, z=first.z + 1), *msg.proofs[1:]))
@@ -120,7 +107,7 @@ def test_a_bad_round_3_message_of_a_refresh_is_blamed_by_every_honest_party():
     # Party 1 is the culprit; a direct message goes to party 2 alone, and party 3
     # convicts on party 2's accusation. The cases share the honest work (Memo).
     cases = [
-        (_broadcast(AuxSchnorrProofs, _tampered_schnorr), "Π^sch for coefficient 1"),
+        (rewrite(AuxSchnorrProofs, _tampered_schnorr, G, recipient=None), "Π^sch for coefficient 1"),
         (direct_to(2, change_direct(lambda d: dataclasses.replace(d, share=d.share + 1))),
          "does not match the sender's Feldman vector"),
         (direct_to(2, change_direct(lambda d: dataclasses.replace(d, share=None))), "refresh share missing"),

@@ -14,6 +14,7 @@ from protocol.errors import EncodingError, UsageError
 from protocol.group import SECP256K1
 from tests.primepool import primes
 from tests.protocol.cmp.dealer import deal
+from tests.protocol.leaks import assert_never_copied
 
 G = SECP256K1
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "cmp_key_v1.bin"
@@ -43,6 +44,15 @@ def test_a_dealt_key_round_trips_and_hides_its_secrets():
         text = repr(key) + repr(key.share) + repr(key.aux) + repr(key.aux.secret)
         assert "redacted" in text
         assert str(key.share.x.value) not in text and str(key.aux.secret.p) not in text
+
+
+def test_records_holding_a_secret_are_never_pickled_or_copied():
+    key = deal((1, 2, 3), 1)[1]
+    for record in (key, key.share, key.aux, key.aux.secret):
+        assert_never_copied(record, match="wire codec")
+    # What builds a new object through its checks still works.
+    assert dataclasses.replace(key.share, epoch=1).epoch == 1
+    assert wire.decode(wire.encode(key, G), CmpKey, G) == key
 
 
 def test_additive_shares_of_any_signer_set_sum_to_the_key():

@@ -18,18 +18,10 @@ from protocol.rng import SeededRng
 from protocol.zk import sch
 from tests.protocol import simulator
 from tests.protocol.frost import helpers
+from tests.protocol.tamper import rewrite
 
 BAD = 2
 ENVELOPES = (Frame, Echo, Accusation)
-
-
-def rewrite(number, recipient, cls, group, change):
-    """A corrupt hook: the message of round ``number`` to ``recipient`` (None: the broadcast) changes."""
-    def hook(o: Outgoing):
-        if o.round == number and o.recipient == recipient:
-            return [Outgoing(o.round, o.recipient, wire.encode(change(wire.decode(o.body, cls, group)), group))]
-        return [o]
-    return hook
 
 
 def replace_body(number, recipient, body):
@@ -79,14 +71,14 @@ def test_keygen_bad_proof_of_knowledge(suite):
     def forge(msg: DkgCommit):
         proof = sch.Proof(msg.entry.proof.A, msg.entry.proof.z + 1)
         return replace(msg, entry=replace(msg.entry, proof=proof))
-    net = run_keygen(suite, corrupt={BAD: rewrite(1, None, DkgCommit, group, forge)})
+    net = run_keygen(suite, corrupt={BAD: rewrite(DkgCommit, forge, group, recipient=None)})
     simulator.assert_all_blame(net, BAD, "z·G = A + e·X")
 
 
 @pytest.mark.parametrize("suite", helpers.SUITES)
 def test_keygen_bad_share_to_one_party_is_blamed_by_all(suite):
     group = group_of(suite)
-    net = run_keygen(suite, corrupt={BAD: rewrite(1, 3, DkgShare, group, lambda m: DkgShare(m.share + 1))})
+    net = run_keygen(suite, corrupt={BAD: rewrite(DkgShare, lambda m: DkgShare(m.share + 1), group, recipient=3)})
     simulator.assert_all_blame(net, BAD, "share for party 3 does not match")
 
 
@@ -94,23 +86,23 @@ def test_keygen_bad_share_to_one_party_is_blamed_by_all(suite):
 def test_keygen_share_from_another_polynomial(suite):
     group = group_of(suite)
     other = group.random_scalar(SeededRng(5))
-    net = run_keygen(suite, corrupt={BAD: rewrite(1, 4, DkgShare, group, lambda m: DkgShare(other))})
+    net = run_keygen(suite, corrupt={BAD: rewrite(DkgShare, lambda m: DkgShare(other), group, recipient=4)})
     simulator.assert_all_blame(net, BAD, "does not match")
 
 
 @pytest.mark.parametrize("suite", helpers.SUITES)
 def test_keygen_commitment_labelled_as_another_party(suite):
     group = group_of(suite)
-    net = run_keygen(suite, corrupt={BAD: rewrite(1, None, DkgCommit, group,
-                                                  lambda m: replace(m, entry=replace(m.entry, party=1)))})
+    net = run_keygen(suite, corrupt={BAD: rewrite(DkgCommit, lambda m: replace(m, entry=replace(m.entry, party=1)),
+                                                  group, recipient=None)})
     simulator.assert_all_blame(net, BAD, "labelled")
 
 
 @pytest.mark.parametrize("suite", helpers.SUITES)
 def test_keygen_message_of_another_session(suite):
     group = group_of(suite)
-    net = run_keygen(suite, corrupt={BAD: rewrite(1, None, DkgCommit, group,
-                                                  lambda m: replace(m, session=bytes(32)))})
+    net = run_keygen(suite, corrupt={BAD: rewrite(DkgCommit, lambda m: replace(m, session=bytes(32)), group,
+                                                  recipient=None)})
     simulator.assert_all_blame(net, BAD, "another session")
 
 
@@ -131,7 +123,7 @@ def _keygen_commit(suite, sender, *, key_id="key-1", session=b"earlier keygen"):
 @pytest.mark.parametrize("suite", helpers.SUITES)
 def test_keygen_commit_replayed_from_another_session(suite):
     old = _keygen_commit(suite, BAD)
-    net = run_keygen(suite, corrupt={BAD: rewrite(1, None, DkgCommit, group_of(suite), lambda m: old)})
+    net = run_keygen(suite, corrupt={BAD: rewrite(DkgCommit, lambda m: old, group_of(suite), recipient=None)})
     simulator.assert_all_blame(net, BAD, "another session")
 
 
@@ -148,8 +140,8 @@ def test_keygen_proof_of_knowledge_replayed_from_another_session(suite, source):
         entry = _keygen_commit(suite, BAD, key_id="key-0").entry
     else:
         entry = replace(_keygen_commit(suite, 1).entry, party=BAD)
-    net = run_keygen(suite, corrupt={BAD: rewrite(1, None, DkgCommit, group_of(suite),
-                                                  lambda m: replace(m, entry=entry))})
+    net = run_keygen(suite, corrupt={BAD: rewrite(DkgCommit, lambda m: replace(m, entry=entry), group_of(suite),
+                                                  recipient=None)})
     simulator.assert_all_blame(net, BAD, "z·G = A + e·X")
 
 
@@ -162,8 +154,8 @@ def test_keygen_inconsistent_broadcast():
 
 @pytest.mark.parametrize("suite", helpers.SUITES)
 def test_keygen_chain_code_reveal_that_does_not_open(suite):
-    net = run_keygen(suite, corrupt={BAD: rewrite(2, None, DkgReveal, None,
-                                                  lambda m: DkgReveal(bytes(32)))})
+    net = run_keygen(suite, corrupt={BAD: rewrite(DkgReveal, lambda m: DkgReveal(bytes(32)), None,
+                                                  recipient=None)})
     simulator.assert_all_blame(net, BAD, "chain-code")
 
 
@@ -180,29 +172,23 @@ def run_sign(suite, *, session=b"sign-session", **hooks):
 @pytest.mark.parametrize("suite", helpers.SUITES)
 def test_sign_bad_signature_share_names_its_sender(suite):
     group = group_of(suite)
-    net = run_sign(suite, corrupt={BAD: rewrite(2, None, SignatureShare, group,
-                                                lambda m: SignatureShare(m.share + 1))})
+    net = run_sign(suite, corrupt={BAD: rewrite(SignatureShare, lambda m: SignatureShare(m.share + 1), group,
+                                                recipient=None)})
     simulator.assert_all_blame(net, BAD, f"signature share of party {BAD} does not verify")
     assert all(ch.result is None for ch in simulator.honest(net, {BAD}).values())
 
 
 @pytest.mark.parametrize("suite", helpers.SUITES)
-def test_sign_commitment_replayed_from_another_session_is_refused(suite):
+@pytest.mark.parametrize(("number", "check"), [(1, "another session"), (2, "does not verify")],
+                         ids=["commitment", "share"])
+def test_sign_message_replayed_from_another_session_is_refused(suite, number, check):
+    """A commitment carries another session's tag; even a share whose commitments were
+    accepted (round 1 honest) cannot be carried over from another session."""
     earlier = run_sign(suite, session=b"earlier session")
     simulator.assert_success(earlier)
-    replayed = broadcast_body(earlier, BAD, 1)
-    net = run_sign(suite, session=b"later session", corrupt={BAD: replace_body(1, None, replayed)})
-    simulator.assert_all_blame(net, BAD, "another session")
-
-
-@pytest.mark.parametrize("suite", helpers.SUITES)
-def test_sign_share_replayed_from_another_session_does_not_verify(suite):
-    """Even a share whose commitments were accepted cannot be carried over from another session."""
-    earlier = run_sign(suite, session=b"earlier session")
-    simulator.assert_success(earlier)
-    replayed = broadcast_body(earlier, BAD, 2)
-    net = run_sign(suite, session=b"later session", corrupt={BAD: replace_body(2, None, replayed)})
-    simulator.assert_all_blame(net, BAD, "does not verify")
+    replayed = broadcast_body(earlier, BAD, number)
+    net = run_sign(suite, session=b"later session", corrupt={BAD: replace_body(number, None, replayed)})
+    simulator.assert_all_blame(net, BAD, check)
 
 
 def test_sign_identity_commitment_is_refused():
@@ -258,8 +244,8 @@ def run_refresh(suite, **hooks):
 @pytest.mark.parametrize("suite", helpers.SUITES)
 def test_refresh_bad_value_to_one_party_is_blamed_by_all(suite):
     group = group_of(suite)
-    net = run_refresh(suite, corrupt={BAD: rewrite(1, 4, RefreshShare, group,
-                                                   lambda m: RefreshShare(m.value + 1))})
+    net = run_refresh(suite, corrupt={BAD: rewrite(RefreshShare, lambda m: RefreshShare(m.value + 1), group,
+                                                   recipient=4)})
     simulator.assert_all_blame(net, BAD, "value for party 4 does not match")
 
 
@@ -267,16 +253,16 @@ def test_refresh_bad_value_to_one_party_is_blamed_by_all(suite):
 def test_refresh_commitment_that_would_move_the_key(suite):
     """A vector one longer hides a non-zero constant term; its length alone gives it away."""
     group = group_of(suite)
-    net = run_refresh(suite, corrupt={BAD: rewrite(1, None, RefreshCommit, group, lambda m: replace(
-        m, commitments=(group.generator, *m.commitments)))})
+    net = run_refresh(suite, corrupt={BAD: rewrite(RefreshCommit, lambda m: replace(
+        m, commitments=(group.generator, *m.commitments)), group, recipient=None)})
     simulator.assert_all_blame(net, BAD, "length")
 
 
 @pytest.mark.parametrize("suite", helpers.SUITES)
 def test_refresh_commitment_of_another_session(suite):
     """A commitment carrying another session's tag (a replay, or made for another key state)."""
-    net = run_refresh(suite, corrupt={BAD: rewrite(1, None, RefreshCommit, group_of(suite),
-                                                   lambda m: replace(m, session=bytes(32)))})
+    net = run_refresh(suite, corrupt={BAD: rewrite(RefreshCommit, lambda m: replace(m, session=bytes(32)),
+                                                   group_of(suite), recipient=None)})
     simulator.assert_all_blame(net, BAD, "another session")
 
 

@@ -1,9 +1,5 @@
 """Signing nonces are fresh per session, single use, erased after use or abort, never copied."""
 
-import copy
-import gc
-import pickle
-import types
 
 import pytest
 
@@ -17,10 +13,9 @@ from protocol.frost.sign import FrostSign
 from protocol.frost.sign_round1 import SigningCommitments
 from protocol.frost.sign_round2 import SignatureShare
 from protocol.frost.tweak import signing_key
-from protocol.group import Scalar
 from protocol.machine import Incoming
 from protocol.rng import SeededRng
-from tests.protocol import simulator
+from tests.protocol import leaks, simulator
 from tests.protocol.frost import helpers
 
 SUITE = ED25519_SHA512
@@ -149,9 +144,7 @@ def test_nonces_are_redacted_and_never_copied():
     nonces = SigningNonces.generate(SUITE, secret, SeededRng(1), TAG)
     d, _ = SigningNonces.generate(SUITE, secret, SeededRng(1), TAG).take()
     assert "redacted" in repr(nonces) and d.encode().hex() not in repr(nonces)
-    for copier in (copy.copy, copy.deepcopy, pickle.dumps):
-        with pytest.raises(UsageError):
-            copier(nonces)
+    leaks.assert_never_copied(nonces)
 
 
 def test_a_signing_machine_starts_once_and_answers_once():
@@ -175,30 +168,9 @@ def test_a_signing_machine_starts_once_and_answers_once():
 
 # -- no nonce survives an abort -------------------------------------------------------------
 
-_OPAQUE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.CodeType,
-           types.FrameType)
-
-
-def _reachable(root):
-    """Every object reachable from ``root`` through references (not through classes or modules)."""
-    seen, stack, found = set(), [root], []
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen or isinstance(obj, _OPAQUE):
-            continue
-        seen.add(id(obj))
-        found.append(obj)
-        stack.extend(gc.get_referents(obj))
-    return found
-
-
 def _holds_scalar(root, values) -> bool:
-    for obj in _reachable(root):
-        if isinstance(obj, Scalar) and obj.value in values:
-            return True
-        if isinstance(obj, SigningNonces) and not obj.used:
-            return True
-    return False
+    """Whether ``root`` still reaches one of the nonce ``values`` or unused ``SigningNonces``."""
+    return bool(leaks.holds_any(root, values, lambda obj: isinstance(obj, SigningNonces) and not obj.used))
 
 
 def _nonce_values(machine: FrostSign, session: bytes, seed: str = "") -> set[int]:

@@ -3,7 +3,7 @@
 A ``ProofCase`` knows one proof's honest statement, how to prove and verify it (with
 the verifier's trapdoors where the proof has some, as its own tests use them) and
 how it goes on the wire. ``test_all_proofs.py`` and ``test_decoders.py`` run the
-same properties over ``CASES``: Π^sch, Π^enc, Π^aff-g and Π^log* on both curves,
+same properties over ``CASES``: Π^sch, Π^enc, Π^aff-g, Π^log* and Π^dec on both curves,
 Π^mod, Π^prm and Π^fac once. The per-proof files take their statements, sessions and
 verifiers from here and test only what their proof has of its own.
 """
@@ -26,7 +26,7 @@ from protocol.group import ED25519, SECP256K1, Group
 from protocol.params import DEFAULT_LEVEL, SecurityLevel
 from protocol.rng import SeededRng
 from protocol.transcript import Transcript
-from protocol.zk import affg, enc, fac, logstar, mod, prm, sch
+from protocol.zk import affg, dec, enc, fac, logstar, mod, prm, sch
 from tests.primepool import paillier_key, ring_pedersen
 
 LEVEL = DEFAULT_LEVEL
@@ -88,6 +88,15 @@ def logstar_statement(x: int, group=SECP256K1, seed: int = 1, g=None):
     C, rho = PROVER_KEY.public.encrypt(x, SeededRng(seed))
     pub = logstar.Public(group, g, PROVER_KEY.public, C, g * x, VERIFIER_AUX.params)
     return pub, logstar.Private(x, rho, PROVER_KEY)
+
+
+def dec_statement(y: int, group=SECP256K1, seed: int = 1, g=None):
+    """Π^dec is Π^log* with its own bounds: the same base, plaintexts far beyond ±2^ℓ."""
+    g = logstar_base(group) if g is None else g
+    C, rho = PROVER_KEY.public.encrypt(y, SeededRng(seed))
+    pub = dec.Public(group, g, PROVER_KEY.public, C, (y % group.order) * g, VERIFIER_AUX.params,
+                     dec.max_bits(PROVER_KEY.public, LEVEL))
+    return pub, dec.Private(y, rho, PROVER_KEY)
 
 
 def mod_statement():
@@ -213,6 +222,9 @@ CASES = [
     *_on_both_curves(affg, lambda g: affg_statement(-(2**200) + 17, 2**1200 + 5, g),
                      trapdoors=_aux(VERIFIER_AUX, key0=VERIFIER_KEY), min_tampered=13 * 3),
     *_on_both_curves(logstar, lambda g: logstar_statement(-424242, g),
+                     trapdoors=_aux(VERIFIER_AUX), min_tampered=7 * 3,
+                     binding_check=r"^z1·g = Y \+ e·X$"),
+    *_on_both_curves(dec, lambda g: dec_statement(-(2**1200) + 5, g),
                      trapdoors=_aux(VERIFIER_AUX), min_tampered=7 * 3,
                      binding_check=r"^z1·g = Y \+ e·X$"),
     ProofCase("mod", mod, None, mod_statement, seq_limit=3, min_tampered=21,

@@ -18,6 +18,7 @@ supplies only its hash-to-scalar and whatever it overrides.
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from typing import ClassVar, Protocol, runtime_checkable
 
 from protocol.errors import EncodingError, UsageError
@@ -53,7 +54,7 @@ class Ciphersuite(Protocol):
     def verify(self, public_key: Point | bytes, message: bytes, signature: bytes) -> bool: ...
 
 
-class RfcCiphersuite:
+class RfcCiphersuite(ABC):
     """RFC 9591's generic ciphersuite: subclasses set the constants and ``_hash_to_scalar``."""
 
     name: ClassVar[str]
@@ -67,9 +68,9 @@ class RfcCiphersuite:
 
     # -- what a curve module provides ---------------------------------------------------
 
+    @abstractmethod
     def _hash_to_scalar(self, dst: bytes, m: bytes) -> Scalar:
         """A uniform scalar from ``m`` under the domain ``dst`` (context string + label)."""
-        raise NotImplementedError
 
     def _digest(self, m: bytes) -> bytes:
         """The suite's hash function H."""

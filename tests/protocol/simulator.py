@@ -74,13 +74,20 @@ class Network:
 
     def resign(self, sender: int, frame_bytes: bytes, new_body: bytes, *, round_: int | None = None,
                recipient: int | None = None) -> bytes:
-        """``sender``'s frame with another body (or round, recipient), validly signed."""
-        frame = wire.decode(frame_bytes, Frame)
-        return wire.encode(make_frame(
-            self.signers[sender], session_prefix(self.session_id), sender,
-            frame.round if round_ is None else round_,
-            frame.recipient if recipient is None else recipient, frame.context, new_body))
+        """``resign`` under this network's session id."""
+        return resign(sender, frame_bytes, new_body, round_=round_, recipient=recipient,
+                      session_id=self.session_id)
 
+
+def resign(sender: int, frame_bytes: bytes, new_body: bytes, *, round_: int | None = None,
+           recipient: int | None = None, session_id: str = SESSION) -> bytes:
+    """``sender``'s frame with another body (or round, recipient), validly signed with the
+    identity key ``run`` gives that party: what an equivocator sends."""
+    frame = wire.decode(frame_bytes, Frame)
+    return wire.encode(make_frame(
+        signers([sender])[sender], session_prefix(session_id), sender,
+        frame.round if round_ is None else round_,
+        frame.recipient if recipient is None else recipient, frame.context, new_body))
 
 def run(machines: Mapping[int, Machine], *, seed: int = 0, session_id: str = SESSION,
         corrupt: Mapping[int, Corrupt] | None = None, network: Tamper | None = None,
@@ -138,4 +145,4 @@ def assert_success(net: Network) -> dict[int, object]:
     return {p: ch.result for p, ch in net.channels.items()}
 
 
-__all__ = ["TO_ALL", "Network", "assert_all_blame", "assert_success", "honest", "run", "signers"]
+__all__ = ["TO_ALL", "Network", "assert_all_blame", "assert_success", "honest", "resign", "run", "signers"]

@@ -39,17 +39,12 @@ def test_a_malformed_direct_message_is_blamed_by_every_honest_party():
 
 
 def test_different_broadcasts_to_different_parties_are_blamed_on_the_sender():
-    net_holder = {}
-
     def equivocate(sender, recipient, body):
         frame = wire.decode_one_of(body, (Frame, Echo, Accusation))
         if sender == 3 and recipient == 1 and isinstance(frame, Frame) and frame.recipient == 0:
-            return [net_holder["net"].resign(3, body, wire.encode(Number(frame.round + 1234)))]
+            return [simulator.resign(3, body, wire.encode(Number(frame.round + 1234)))]
         return [body]
-    parties = toy_machines(4)
-    # resign needs the network's signers, which run() creates from the same seeds
-    net_holder["net"] = simulator.Network({}, simulator.signers(sorted(parties)), simulator.SESSION)
-    net = simulator.run(parties, network=equivocate)
+    net = simulator.run(toy_machines(4), network=equivocate)
     simulator.assert_all_blame(net, 3, "different broadcasts")
 
 
@@ -114,13 +109,12 @@ def test_the_same_body_signed_twice_is_one_message_not_an_equivocation():
     def sign_again(sender, recipient, body):
         msg = wire.decode_one_of(body, (Frame, Echo, Accusation))
         if sender == 4 and recipient == 2 and isinstance(msg, Frame) and msg.round == 1:
-            again = holder["net"].resign(4, body, msg.body)
+            again = simulator.resign(4, body, msg.body)
             again = wire.encode(Frame(msg.round, msg.recipient, msg.context, msg.body,
                                       _other_signature(again, msg)))
             return [body, again]
         return [body]
     machines = toy_machines(4)
-    holder = {"net": simulator.Network({}, simulator.signers(sorted(machines)), simulator.SESSION)}
     net = simulator.run(machines, network=sign_again)
     simulator.assert_success(net)
 
@@ -249,7 +243,7 @@ def test_a_final_broadcast_that_is_not_done_is_blamed_by_everyone():
             return [body]
         msg = wire.decode_one_of(body, (Frame, Echo, Accusation))
         if isinstance(msg, Frame) and msg.round == 3:   # the same Done(0) to everyone
-            swapped.setdefault("frame", holder["net"].resign(2, body, wire.encode(Done(0))))
+            swapped.setdefault("frame", simulator.resign(2, body, wire.encode(Done(0))))
             return [swapped["frame"]]
         if isinstance(msg, Echo) and msg.round == 3:    # and its own echo agrees with it
             bad = wire.decode(swapped["frame"], Frame)
@@ -258,7 +252,6 @@ def test_a_final_broadcast_that_is_not_done_is_blamed_by_everyone():
             return [wire.encode(Echo(3, entries))]
         return [body]
     machines = toy_machines(3)
-    holder = {"net": simulator.Network({}, simulator.signers(sorted(machines)), simulator.SESSION)}
     net = simulator.run(machines, network=bad_done)
     simulator.assert_all_blame(net, 2, "not Done")
     assert all(c.result is None for c in net.channels.values())
@@ -353,11 +346,10 @@ def test_two_different_signed_direct_frames_are_proved_to_everyone():
     def equivocate_to_2(sender, recipient, body):
         if sender == 4 and recipient == 2 and _is_direct(body):
             frame = wire.decode(body, Frame)
-            other = holder["net"].resign(4, body, wire.encode(Piece(frame.round + 99)))
+            other = simulator.resign(4, body, wire.encode(Piece(frame.round + 99)))
             return [body, other]
         return [body]
     machines = toy_machines(4)
-    holder = {"net": simulator.Network({}, simulator.signers(sorted(machines)), simulator.SESSION)}
     net = simulator.run(machines, network=equivocate_to_2)
     simulator.assert_all_blame(net, 4, "two different frames")
 

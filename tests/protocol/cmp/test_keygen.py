@@ -199,15 +199,12 @@ def test_a_malformed_direct_message_is_blamed_by_every_honest_party():
 
 
 def test_different_broadcasts_to_different_parties_are_blamed():
-    holder: dict = {}
-
     def equivocate(sender, recipient, body):
         msg = _decode_frame(body)
         if sender == 2 and recipient == 4 and isinstance(msg, Frame) and msg.recipient == 0 and msg.round == 1:
-            return [holder["net"].resign(2, body, wire.encode(KeygenCommitment(bytes(32))))]
+            return [simulator.resign(2, body, wire.encode(KeygenCommitment(bytes(32))))]
         return [body]
     machines = keygen_machines(4, 2)
-    holder["net"] = simulator.Network({}, simulator.signers(sorted(machines)), simulator.SESSION)
     net = simulator.run(machines, network=equivocate)
     simulator.assert_all_blame(net, 2, "different broadcasts")
 

@@ -129,15 +129,13 @@ def test_a_ciphertext_that_is_not_a_unit_is_blamed_by_all():
 
 
 def test_different_broadcasts_to_different_parties_are_blamed_on_the_sender():
-    network = simulator.Network({}, simulator.signers(SIGNERS), simulator.SESSION)
-
     def equivocate(sender, recipient, body):
         frame = wire.decode_one_of(body, ENVELOPES)
         if sender == BAD and recipient == 1 and isinstance(frame, Frame) and frame.recipient == 0 \
                 and frame.round == 1:
             msg = wire.decode(frame.body, Round1Broadcast)
             other = wire.encode(dataclasses.replace(msg, G=msg.K))
-            return [network.resign(BAD, body, other)]
+            return [simulator.resign(BAD, body, other)]
         return [body]
     _blamed(lambda o: [o], "different broadcasts", sid=b"equivocate", network=equivocate)
 
@@ -146,12 +144,11 @@ def test_a_message_replayed_from_another_session_is_blamed():
     """Party 2's Π^enc for party 1 from presign session A, signed again into session B."""
     earlier = Presign(KEYS[BAD], SIGNERS, b"session-A", rng("A", BAD), material=material(KEYS[BAD]))
     old_body = next(o.body for o in earlier.start() if o.recipient == 1)
-    holder = simulator.Network({}, simulator.signers(SIGNERS), simulator.SESSION)
 
     def replay(sender, recipient, body):
         frame = wire.decode_one_of(body, ENVELOPES)
         if sender == BAD and recipient == 1 and isinstance(frame, Frame) and frame.recipient == 1:
-            return [holder.resign(BAD, body, old_body)]
+            return [simulator.resign(BAD, body, old_body)]
         return [body]
     _blamed(lambda o: [o], "enc:", sid=b"session-B", network=replay)
 

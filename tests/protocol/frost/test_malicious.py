@@ -32,14 +32,12 @@ def replace_body(number, recipient, body):
 
 def equivocate(parties, number, cls, group, change, liar=3, victim=1):
     """A network hook: ``liar`` sends ``victim`` a different, validly signed round-``number`` broadcast."""
-    holder = simulator.Network({}, simulator.signers(sorted(parties)), simulator.SESSION)
-
     def hook(sender, recipient, body):
         frame = wire.decode_one_of(body, ENVELOPES)
         if (sender, recipient) == (liar, victim) and isinstance(frame, Frame) and frame.recipient == 0 \
                 and frame.round == number:
             other = wire.encode(change(wire.decode(frame.body, cls, group)), group)
-            return [holder.resign(liar, body, other)]
+            return [simulator.resign(liar, body, other)]
         return [body]
     return hook
 

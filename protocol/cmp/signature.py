@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from Crypto.Hash import keccak
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from protocol import wire
@@ -27,10 +28,16 @@ def _sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-#: message hashes Sign accepts: "sha256d" is Bitcoin's double SHA-256 (legacy sighash preimages)
+def _keccak256(data: bytes) -> bytes:
+    # Ethereum's hash: the original Keccak padding, not NIST SHA3-256's.
+    return keccak.new(digest_bits=256, data=data).digest()
+
+
+#: message hashes Sign accepts: "sha256d" is Bitcoin's double SHA-256, "keccak256" Ethereum's
 HASHES = {
     "sha256": _sha256,
     "sha256d": lambda data: _sha256(_sha256(data)),
+    "keccak256": _keccak256,
 }
 
 

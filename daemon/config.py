@@ -1,0 +1,165 @@
+"""The node's configuration: one TOML file, then environment variables, then flags.
+
+Every option has a default that is safe for a validator holding real keys; the ones
+that weaken something (``join_secret`` unset) are logged as warnings at start. A value
+given on the command line wins over the environment (``TSSNET_<OPTION>``), which wins
+over the file. ``--set option=value`` (devnet) parses ``value`` as a TOML value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from daemon.errors import BadRequest
+
+ENV_PREFIX = "TSSNET_"
+#: the node master key may come from here instead of a file (hex, 32 bytes)
+MASTER_KEY_ENV = "TSSNET_MASTER_KEY"
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    data_dir: Path = Path("tssnet-data")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8001
+    p2p_host: str = "127.0.0.1"
+    p2p_port: int = 9001
+    #: multiaddrs with /p2p/<peer id> of any validator already in the network
+    bootstrap: tuple[str, ...] = ()
+    #: redis://... to keep state in Redis; unset: embedded SQLite in data_dir
+    redis_url: str | None = None
+    #: keys accepted in the X-API-Key header (or Authorization: Bearer); at least one
+    api_keys: tuple[str, ...] = ()
+    #: the 32-byte master key sealing secrets at rest; file (hex) or TSSNET_MASTER_KEY
+    master_key_file: Path | None = None
+    #: the Ed25519 identity seed file (peer id); default data_dir/identity.key
+    identity_file: Path | None = None
+    #: when set, a peer joins the validator set only by proving it knows this secret
+    join_secret: str | None = None
+    #: the URL users reach this node's API at, published with its validator record
+    public_url: str | None = None
+    keygen_timeout: float = 180.0
+    session_timeout: float = 60.0
+    #: presignatures kept ready per ECDSA key for its default signers (0: none ahead)
+    presign_pool_size: int = 4
+    #: safe primes kept ready for auxiliary info (two per keygen or refresh)
+    prime_pool_size: int = 4
+    #: test and devnet aid: safe primes to take before generating (one per line)
+    prime_pool_file: Path | None = None
+    paillier_bits: int = 2048
+    #: worker processes for protocol rounds; 0: one per CPU
+    workers: int = 0
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "info"
+    log_json: bool = False
+
+    @property
+    def identity_path(self) -> Path:
+        return self.identity_file or self.data_dir / "identity.key"
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def http_url(self) -> str:
+        return self.public_url or f"http://{self.http_host}:{self.http_port}"
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(NodeConfig)}
+
+
+def load(path: Path | None = None, overrides: dict[str, Any] | None = None,
+         environ: dict[str, str] | None = None) -> NodeConfig:
+    """File, then ``TSSNET_*`` environment, then ``overrides`` (flags and --set)."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            values.update(tomllib.loads(Path(path).read_text()))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise BadRequest(f"cannot read config {path}: {exc}") from None
+    env = os.environ if environ is None else environ
+    for name in FIELDS:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            values[name] = parse_value(raw)
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return build(values)
+
+
+def parse_value(raw: str) -> Any:
+    """A TOML value (``8001``, ``true``, ``["a", "b"]``), or the string itself."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``option=value`` as given to ``--set``."""
+    name, sep, raw = text.partition("=")
+    name = name.strip().replace("-", "_")
+    if not sep or name not in FIELDS:
+        raise BadRequest(f"--set takes option=value with a known option, not {text!r}")
+    return name, parse_value(raw.strip())
+
+
+def build(values: dict[str, Any]) -> NodeConfig:
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise BadRequest(f"unknown configuration options: {', '.join(unknown)}")
+    typed = {name: _coerce(name, value) for name, value in values.items()}
+    config = NodeConfig(**typed)
+    check(config)
+    return config
+
+
+def _coerce(name: str, value: Any) -> Any:
+    default = FIELDS[name].default
+    kind = type(default) if default is not None else None
+    annotation = str(FIELDS[name].type)
+    try:
+        if "Path" in annotation:
+            return None if value is None else Path(os.path.expanduser(str(value)))
+        if "tuple" in annotation:
+            items = [value] if isinstance(value, str) else list(value)
+            return tuple(str(item) for item in items if str(item))
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise TypeError
+            return value
+        if kind is int:
+            if isinstance(value, bool):
+                raise TypeError
+            return int(value)
+        if kind is float:
+            return float(value)
+        return None if value is None else str(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"option {name}: {value!r} is not a valid value") from None
+
+
+def check(config: NodeConfig) -> None:
+    for name in ("http_port", "p2p_port"):
+        port = getattr(config, name)
+        if not 0 <= port <= 65535:
+            raise BadRequest(f"{name} must be a port number, not {port}")
+    for name in ("keygen_timeout", "session_timeout"):
+        if getattr(config, name) <= 0:
+            raise BadRequest(f"{name} must be positive")
+    for name in ("presign_pool_size", "prime_pool_size", "workers"):
+        if getattr(config, name) < 0:
+            raise BadRequest(f"{name} cannot be negative")
+    if config.paillier_bits < 2048:
+        raise BadRequest("paillier_bits is at least 2048")
+    if config.max_body_bytes < 1024:
+        raise BadRequest("max_body_bytes is at least 1024")
+    if config.log_level not in ("debug", "info", "warning", "error"):
+        raise BadRequest("log_level is debug, info, warning or error")
+    if config.redis_url is not None and not config.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise BadRequest("redis_url must be a redis://, rediss:// or unix:// URL")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages tssnet builds against, only those that are missing.
+# Installs the Debian packages tssnet builds and tests against, only those that are missing.
 # gmpy2 and libp2p's fastecdsa compile against GMP, so a compiler and libgmp-dev come first.
+# The store tests run the Redis backend against a real redis-server they start themselves.
 set -euo pipefail
-needed=(build-essential libgmp-dev)
+needed=(build-essential libgmp-dev redis-server)
 missing=()
 for pkg in "${needed[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,0 +1,162 @@
+"""The OpenAPI 3.0 document of the node's HTTP API, served at ``GET /openapi.json``."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from daemon.api import validation as v
+from daemon.api.openapi_schemas import SCHEMAS, ref
+
+_ERROR_TEXT = {
+    400: "malformed or out-of-range input; nothing was changed",
+    401: "missing or wrong API key",
+    404: "no such key, session, validator or endpoint (e.g. key_id_not_exists)",
+    405: "method not allowed on this path",
+    409: "the node's state does not allow this now",
+    413: "the body is larger than the node accepts",
+    500: "internal error (a bug; the node logged it)",
+    502: "the multi-party session failed (a blame or a peer's refusal)",
+    503: "peers needed for this are unreachable",
+    504: "the session did not finish in time",
+}
+_ALWAYS = (401, 405, 500)
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _op(op_id: str, summary: str, ok: dict[int, dict], errors: tuple[int, ...] = (),
+        *, body: str | None = None, body_required: bool = True, params: list | None = None,
+        public: bool = False) -> dict:
+    responses = {str(status): answer for status, answer in ok.items()}
+    codes = set(errors) | ({400, 413} if body else set()) | ({400} if params else set())
+    codes |= set(_ALWAYS) - ({401} if public else set())
+    for status in sorted(codes):
+        responses[str(status)] = _json(ref("Error"), _ERROR_TEXT[status])
+    operation = {"operationId": op_id, "summary": summary, "responses": responses}
+    if body:
+        operation["requestBody"] = {"required": body_required,
+                                    "content": {"application/json": {"schema": ref(body)}}}
+    if params:
+        operation["parameters"] = params
+    if public:
+        operation["security"] = []
+    return operation
+
+
+def _path_param(name: str, pattern: str, description: str, example: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string", "pattern": pattern}, "example": example}
+
+
+def _query(name: str, schema: dict, description: str, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+_KEY_ID = _path_param("key_id", v.KEY_ID_PATTERN, "the key's id", "treasury-1")
+_ROUND_ID = _query("roundId", {"type": "string", "pattern": v.ROUND_ID_PATTERN}, "the round", required=True)
+_NO_CONTENT = {"description": "done; no body"}
+
+
+def _paths() -> dict:
+    key_ops = (404, 409, 502, 503, 504)
+    return {
+        "/start": {"post": _op(
+            "start", "Keygen among all validators (the seed's endpoint)",
+            {202: _json({"oneOf": [ref("SessionStarted"), ref("SessionView")]},
+                        "started (session id), or with wait=true still running after the wait"),
+             200: _json(ref("SessionView"), "with wait=true: the finished session")},
+            (409, 502, 503, 504), body="StartRequest", body_required=False,
+            params=[_query("wait", {"type": "boolean", "default": False},
+                           "wait for the keygen to finish before answering")])},
+        "/v1/sessions/{session_id}": {"get": _op(
+            "getSession", "A session's state; key_id and public_key once a keygen is done",
+            {200: _json(ref("SessionView"), "the session")}, (404,),
+            params=[_path_param("session_id", v.SESSION_ID_PATTERN, "the session's id", "s1")])},
+        "/validators": {"get": _op(
+            "listValidators", "The validator set, in index order",
+            {200: _json({"type": "object", "required": ["validators"], "additionalProperties": False,
+                         "properties": {"validators": {"type": "array", "items": ref("ValidatorView")}}},
+                        "the validators")})},
+        "/broadcast": {"post": _op(
+            "broadcast", "Post a round message to every validator (kept here too)",
+            {200: _json(ref("MailboxSent"), "sent")}, (503,), body="MailboxPost")},
+        "/direct-message": {"post": _op(
+            "directMessage", "Post a round message to one validator",
+            {200: _json(ref("MailboxSent"), "sent")}, (404, 503), body="MailboxPost",
+            params=[_query("id", {"type": "string", "pattern": "^([0-9]{1,5}|[A-Za-z0-9._-]{1,128})$"},
+                           "the validator: an index as GET /validators lists it, or a peer id", True)])},
+        "/get-message": {"get": _op(
+            "getMessages", "Round messages broadcast to this node, oldest first",
+            {200: _json(ref("RoundMessages"), "the messages")}, params=[_ROUND_ID])},
+        "/get-direct-message": {"get": _op(
+            "getDirectMessages", "Round messages sent directly to this node, oldest first",
+            {200: _json(ref("RoundMessages"), "the messages")}, params=[_ROUND_ID])},
+        "/v1/keys": {
+            "post": _op("createKey", "Generate a threshold key and wait for it",
+                        {201: _json(ref("KeyView"), "the new key")}, (404, 409, 502, 503, 504),
+                        body="KeygenRequest"),
+            "get": _op("listKeys", "Keys this node holds a share of",
+                       {200: _json({"type": "object", "required": ["keys"], "additionalProperties": False,
+                                    "properties": {"keys": {"type": "array", "items": ref("KeyView")}}},
+                                   "the keys")}),
+        },
+        "/v1/keys/{key_id}": {"get": _op(
+            "getKey", "One key", {200: _json(ref("KeyView"), "the key")}, (404,), params=[_KEY_ID])},
+        "/v1/keys/{key_id}/public-key": {"get": _op(
+            "getPublicKey", "The key's public key, derived along a BIP32 path if given",
+            {200: _json(ref("PublicKeyView"), "the public key")}, (404,),
+            params=[_KEY_ID, _query("path", {"type": "string", "pattern": v.PATH_PATTERN,
+                                             "maxLength": v.PATH_MAX_LEN},
+                                    "non-hardened BIP32 path, e.g. m/0/1")])},
+        "/v1/keys/{key_id}/sign": {"post": _op(
+            "sign", "Sign a message (hashed as asked) or a 32-byte digest",
+            {200: _json(ref("SignatureView"), "the signature")}, key_ops,
+            body="SignRequest", params=[_KEY_ID])},
+        "/v1/keys/{key_id}/presign": {"post": _op(
+            "presign", "Generate presignatures into this key's pool (ECDSA)",
+            {200: _json(ref("PresignView"), "the pool")}, key_ops,
+            body="PresignRequest", body_required=False, params=[_KEY_ID])},
+        "/v1/keys/{key_id}/share": {"delete": _op(
+            "deleteShare", "Delete this node's share of the key", {204: _NO_CONTENT}, (404, 409),
+            params=[_KEY_ID])},
+        "/healthz": {"get": _op(
+            "health", "Liveness (no API key needed)", {200: _json(ref("Health"), "alive")}, public=True)},
+        "/metrics": {"get": _op(
+            "metrics", "Prometheus metrics",
+            {200: {"description": "Prometheus text format",
+                   "content": {"text/plain": {"schema": {"type": "string"}}}}})},
+        "/openapi.json": {"get": _op(
+            "openapi", "This document", {200: _json({"type": "object"}, "the OpenAPI document")})},
+    }
+
+
+def _version() -> str:
+    try:
+        return version("tssnet")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def build_openapi() -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "tssnet validator node",
+            "version": _version(),
+            "description": "Threshold keys held by a network of validators: keygen, signing and "
+                           "presigning (CGGMP21 ECDSA, FROST Ed25519 and BIP340), plus the seed "
+                           "project's round-message endpoints. Errors are always "
+                           '{"error": {"type", "message"}}.',
+        },
+        "paths": _paths(),
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "Bearer": {"type": "http", "scheme": "bearer"},
+            },
+        },
+        "security": [{"ApiKey": []}, {"Bearer": []}],
+    }

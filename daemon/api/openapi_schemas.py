@@ -1,0 +1,145 @@
+"""JSON schemas of the OpenAPI document: every request body with its bounds, every answer.
+
+The bounds come from ``daemon.api.validation``, the code that enforces them, so the
+document and the checks cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from daemon.api import validation as v
+from daemon.service import HASHES, SCHEMES
+
+HEX_PATTERN = "^([0-9a-fA-F]{2})*$"
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _obj(properties: dict, required: tuple[str, ...] = (), *, closed: bool = True, **extra) -> dict:
+    schema = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = list(required)
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _str(description: str, **bounds) -> dict:
+    return {"type": "string", "description": description, **bounds}
+
+
+_SCHEME = {"type": "string", "enum": list(SCHEMES),
+           "description": "ecdsa: CGGMP21 on secp256k1; eddsa: FROST Ed25519; schnorr: FROST BIP340 on secp256k1"}
+_CURVE = {"type": "string", "enum": list(v.CURVES), "description": "must be a curve of the scheme; default: the scheme's curve"}
+_THRESHOLD = {"type": "integer", "minimum": v.THRESHOLD_MIN, "maximum": v.THRESHOLD_MAX,
+              "description": "security threshold t: any t+1 holders sign, t or fewer learn nothing"}
+_PLAYER = {"oneOf": [
+    {"type": "integer", "minimum": 0, "maximum": v.PLAYER_INDEX_MAX,
+     "description": "a validator index as GET /validators lists them (0-based)"},
+    {"type": "string", "pattern": v.PEER_ID_PATTERN, "description": "a validator's peer id"},
+]}
+_PLAYERS = {"type": "array", "items": _PLAYER, "minItems": 1, "maxItems": v.PLAYERS_MAX, "uniqueItems": True,
+            "description": "the validators taking part; default: every validator"}
+_HEX = {"type": "string", "pattern": HEX_PATTERN}
+_PATH = _str("non-hardened BIP32 derivation path, indices below 2^31",
+             pattern=v.PATH_PATTERN, maxLength=v.PATH_MAX_LEN, example="m/0/1")
+_ERROR_DETAIL = _obj({"type": _str("stable machine-readable error type, e.g. key_id_not_exists"),
+                      "message": _str("what went wrong, for people")}, ("type", "message"))
+
+REQUESTS = {
+    "StartRequest": _obj({"scheme": _SCHEME, "curve": _CURVE, "threshold": _THRESHOLD},
+                         description="every field optional: default ecdsa, floor((n-1)/2)"),
+    "KeygenRequest": _obj({
+        "scheme": _SCHEME, "curve": _CURVE, "threshold": _THRESHOLD, "players": _PLAYERS,
+        "key_id": _str("the new key's id; default: a fresh random id", pattern=v.KEY_ID_PATTERN),
+        "timeout": {"type": "number", "minimum": v.TIMEOUT_MIN, "maximum": v.TIMEOUT_MAX,
+                    "description": "seconds to wait for the keygen; default: the node's keygen timeout"},
+    }, ("scheme", "threshold")),
+    "SignRequest": _obj({
+        "message": {**_HEX, "maxLength": 2 * v.MESSAGE_MAX_BYTES,
+                    "description": f"hex bytes to hash and sign (at most {v.MESSAGE_MAX_BYTES} bytes)"},
+        "hash": {"type": "string", "enum": list(HASHES),
+                 "description": "how message is hashed; none signs it as it is (Ed25519)"},
+        "digest": {**_HEX, "minLength": 2 * v.DIGEST_BYTES, "maxLength": 2 * v.DIGEST_BYTES,
+                   "description": "a 32-byte digest in hex, signed as it is (ECDSA and BIP340)"},
+        "path": _PATH,
+        "players": _PLAYERS,
+    }, example={"message": "68656c6c6f", "hash": "sha256", "path": "m/0/1"},
+        oneOf=[{"required": ["message", "hash"], "not": {"required": ["digest"]}},
+              {"required": ["digest"], "not": {"anyOf": [{"required": ["message"]}, {"required": ["hash"]}]}}],
+        description="message with hash, or digest"),
+    "PresignRequest": _obj({
+        "count": {"type": "integer", "minimum": v.PRESIGN_COUNT_MIN, "maximum": v.PRESIGN_COUNT_MAX,
+                  "default": 1, "description": "presignatures to generate"},
+        "players": _PLAYERS,
+    }),
+    "MailboxPost": _obj({
+        "roundId": _str("the round", pattern=v.ROUND_ID_PATTERN),
+        "message": _str(f"any text, at most {v.MAILBOX_MESSAGE_MAX_BYTES} bytes in UTF-8",
+                        maxLength=v.MAILBOX_MESSAGE_MAX_BYTES),
+    }, ("roundId", "message")),
+}
+
+RESPONSES = {
+    "Error": _obj({"error": _ERROR_DETAIL}, ("error",)),
+    "SessionStarted": _obj({"session_id": _str("follow it at /v1/sessions/{session_id}")}, ("session_id",)),
+    "SessionView": _obj({
+        "session_id": _str("the session"),
+        "protocol": {"type": "string", "enum": ["keygen", "sign", "presign"]},
+        "state": {"type": "string", "enum": ["pending", "running", "done", "failed"]},
+        "created_at": {"type": "number", "description": "unix time"},
+        "participants": {"type": "array", "items": _str("peer id")},
+        "key_id": _str("the key, once known"),
+        "public_key": {**_HEX, "description": "the new public key, once a keygen is done"},
+        "error": _ERROR_DETAIL,
+        "blame": _obj({"culprits": {"type": "array", "items": _str("peer id")},
+                       "round": {"type": "integer"}, "check": _str("the check that failed")},
+                      ("culprits", "round", "check")),
+    }, ("session_id", "protocol", "state", "created_at", "participants"), closed=False),
+    "ValidatorView": _obj({
+        "index": {"type": "integer", "minimum": 0},
+        "peer_id": _str("libp2p peer id"),
+        "identity_key": {**_HEX, "description": "Ed25519 identity public key"},
+        "addrs": {"type": "array", "items": _str("multiaddr")},
+        "http_url": {"type": "string", "nullable": True},
+        "online": {"type": "boolean"},
+        "is_self": {"type": "boolean"},
+    }, ("index", "peer_id", "identity_key", "addrs", "http_url", "online", "is_self"), closed=False),
+    "KeyView": _obj({
+        "key_id": _str("key id"), "scheme": _SCHEME, "curve": {"type": "string"},
+        "threshold": {"type": "integer"},
+        "participants": {"type": "array", "items": _str("peer id, in party order")},
+        "party": {"type": "integer", "description": "this node's party number"},
+        "public_key": {**_HEX, "description": "compressed SEC1 / Ed25519 / x-only BIP340"},
+        "chain_code": _HEX, "epoch": {"type": "integer"}, "created_at": {"type": "number"},
+        "presignatures": {"type": "integer", "description": "ready in this node's pools"},
+    }, ("key_id", "scheme", "curve", "threshold", "participants", "party", "public_key",
+        "chain_code", "epoch", "created_at", "presignatures"), closed=False),
+    "PublicKeyView": _obj({"key_id": _str("key id"), "path": _str("derivation path"),
+                           "public_key": _HEX, "chain_code": _HEX},
+                          ("key_id", "path", "public_key", "chain_code"), closed=False),
+    "SignatureView": _obj({
+        "key_id": _str("key id"),
+        "public_key": {**_HEX, "description": "the (derived) key that verifies the signature"},
+        "digest": {**_HEX, "description": "what was signed"},
+        "signature": {**_HEX, "description": "64 bytes: r||s or R||s"},
+        "recovery_id": {"type": "integer", "minimum": 0, "maximum": 3, "description": "ECDSA only"},
+        "der": {**_HEX, "description": "ECDSA only"},
+        "session_id": _str("the signing session"),
+    }, ("key_id", "public_key", "digest", "signature"), closed=False),
+    "PresignView": _obj({"key_id": _str("key id"), "players": {"type": "array", "items": _str("peer id")},
+                         "created": {"type": "integer"}, "available": {"type": "integer"}},
+                        ("key_id", "players", "created", "available"), closed=False),
+    "MailboxSent": _obj({"roundId": _str("the round"), "sent": {"type": "boolean"}}, ("roundId", "sent")),
+    "RoundMessages": _obj({
+        "roundId": _str("the round"),
+        "messages": {"type": "array", "description": "oldest first", "items": _obj(
+            {"roundId": _str("the round"), "from": _str("sender's peer id"), "message": _str("the text")},
+            ("roundId", "from", "message"))},
+    }, ("roundId", "messages")),
+    "Health": {"type": "object", "description": "liveness facts: peer id, validators known and online, version",
+               "additionalProperties": True},
+}
+
+SCHEMAS = {**REQUESTS, **RESPONSES}

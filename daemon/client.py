@@ -1,0 +1,214 @@
+"""The Python SDK over a node's HTTP API.
+
+    async with AsyncClient("http://127.0.0.1:8001", api_key) as node:
+        key = await node.keygen("ecdsa", "secp256k1", 1)
+        signature = await node.sign(key["key_id"], message=b"hello", hash="sha256")
+
+    node = Client("http://127.0.0.1:8001", api_key)      # the same, synchronous
+    node.validators()
+
+Answers are the JSON objects the API documents (see ``GET /openapi.json``). Bytes
+arguments (messages, digests) are hex-encoded for you; a str is sent as given, so it
+must already be hex. Every failure raises ``ApiError`` with the node's error type and
+message; a node that cannot be reached is ``ApiError(0, "unreachable", ...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import time
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+Player = int | str
+DEFAULT_TIMEOUT = 300.0
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, type: str, message: str) -> None:
+        super().__init__(f"{message} ({type}, HTTP {status})" if status else f"{message} ({type})")
+        self.status = status
+        self.type = type
+        self.message = message
+
+
+def _hex(value: bytes | str | None) -> str | None:
+    return value.hex() if isinstance(value, bytes | bytearray) else value
+
+
+def _segment(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def _body(**fields: Any) -> dict[str, Any]:
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+class AsyncClient:
+    def __init__(self, base_url: str, api_key: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"X-API-Key": api_key}
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    def __repr__(self) -> str:
+        return f"AsyncClient({self.base_url!r})"
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _request(self, method: str, path: str, *, json_body: Any = None,
+                       params: dict[str, str] | None = None, as_text: bool = False) -> Any:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
+        try:
+            async with self._session.request(method, self.base_url + path, json=json_body,
+                                             params=params) as response:
+                text = await response.text()
+                status = response.status
+        except TimeoutError:
+            raise ApiError(0, "timeout", f"{self.base_url} did not answer in time") from None
+        except aiohttp.ClientError as exc:
+            raise ApiError(0, "unreachable", f"cannot reach {self.base_url}: {exc}") from None
+        if status == 204:
+            return None
+        if as_text and status < 400:
+            return text
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise ApiError(status, "bad_response", f"the node answered non-JSON: {text[:200]!r}") from None
+        if status >= 400:
+            error = data.get("error") if isinstance(data, dict) else None
+            if not isinstance(error, dict):
+                raise ApiError(status, "bad_response", f"the node answered HTTP {status}: {text[:200]!r}")
+            raise ApiError(status, str(error.get("type", "error")), str(error.get("message", "")))
+        return data
+
+    # -- sessions and the seed project's endpoints --
+
+    async def start_keygen(self, scheme: str | None = None, curve: str | None = None,
+                           threshold: int | None = None) -> str:
+        """Starts a keygen among all validators (``POST /start``); returns the session id."""
+        answer = await self._request("POST", "/start", json_body=_body(scheme=scheme, curve=curve,
+                                                                       threshold=threshold))
+        return answer["session_id"]
+
+    async def session(self, session_id: str) -> dict:
+        return await self._request("GET", f"/v1/sessions/{_segment(session_id)}")
+
+    async def wait_session(self, session_id: str, timeout: float = 180.0, poll: float = 0.5) -> dict:
+        """Polls until the session is done or failed; returns its last view either way."""
+        deadline = time.monotonic() + timeout
+        while True:
+            view = await self.session(session_id)
+            if view["state"] in ("done", "failed") or time.monotonic() >= deadline:
+                return view
+            await asyncio.sleep(poll)
+
+    async def validators(self) -> list[dict]:
+        return (await self._request("GET", "/validators"))["validators"]
+
+    async def broadcast(self, round_id: str, message: str) -> dict:
+        return await self._request("POST", "/broadcast", json_body={"roundId": round_id, "message": message})
+
+    async def direct_message(self, peer: Player, round_id: str, message: str) -> dict:
+        return await self._request("POST", "/direct-message", params={"id": str(peer)},
+                                   json_body={"roundId": round_id, "message": message})
+
+    async def get_messages(self, round_id: str) -> list[dict]:
+        return (await self._request("GET", "/get-message", params={"roundId": round_id}))["messages"]
+
+    async def get_direct_messages(self, round_id: str) -> list[dict]:
+        answer = await self._request("GET", "/get-direct-message", params={"roundId": round_id})
+        return answer["messages"]
+
+    # -- key management --
+
+    async def keygen(self, scheme: str, curve: str | None, threshold: int,
+                     players: list[Player] | None = None, key_id: str | None = None,
+                     timeout: float | None = None) -> dict:
+        """Generates a key and waits for it (``POST /v1/keys``); returns the key."""
+        body = _body(scheme=scheme, curve=curve, threshold=threshold,
+                     players=list(players) if players is not None else None, key_id=key_id, timeout=timeout)
+        return await self._request("POST", "/v1/keys", json_body=body)
+
+    async def keys(self) -> list[dict]:
+        return (await self._request("GET", "/v1/keys"))["keys"]
+
+    async def key(self, key_id: str) -> dict:
+        return await self._request("GET", f"/v1/keys/{_segment(key_id)}")
+
+    async def public_key(self, key_id: str, path: str | None = None) -> dict:
+        params = {"path": path} if path is not None else None
+        return await self._request("GET", f"/v1/keys/{_segment(key_id)}/public-key", params=params)
+
+    async def sign(self, key_id: str, message: bytes | str | None = None, hash: str | None = None,
+                   digest: bytes | str | None = None, path: str | None = None,
+                   players: list[Player] | None = None) -> dict:
+        """Signs ``message`` hashed with ``hash``, or a 32-byte ``digest`` as it is."""
+        body = _body(message=_hex(message), hash=hash, digest=_hex(digest), path=path,
+                     players=list(players) if players is not None else None)
+        return await self._request("POST", f"/v1/keys/{_segment(key_id)}/sign", json_body=body)
+
+    async def presign(self, key_id: str, count: int | None = None,
+                      players: list[Player] | None = None) -> dict:
+        body = _body(count=count, players=list(players) if players is not None else None)
+        return await self._request("POST", f"/v1/keys/{_segment(key_id)}/presign", json_body=body)
+
+    async def delete_share(self, key_id: str) -> None:
+        await self._request("DELETE", f"/v1/keys/{_segment(key_id)}/share")
+
+    async def health(self) -> dict:
+        return await self._request("GET", "/healthz")
+
+    async def metrics(self) -> str:
+        """The Prometheus text exposition."""
+        return await self._request("GET", "/metrics", as_text=True)
+
+
+_SYNC_METHODS = ("start_keygen", "session", "wait_session", "validators", "broadcast", "direct_message",
+                 "get_messages", "get_direct_messages", "keygen", "keys", "key", "public_key", "sign",
+                 "presign", "delete_share", "health", "metrics")
+
+
+class Client:
+    """The synchronous SDK: each call runs the ``AsyncClient`` method in its own event loop."""
+
+    def __init__(self, base_url: str, api_key: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.base_url = base_url
+        self._api_key = api_key
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"Client({self.base_url!r})"
+
+    async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        async with AsyncClient(self.base_url, self._api_key, timeout=self._timeout) as client:
+            return await getattr(client, name)(*args, **kwargs)
+
+
+def _sync(name: str):
+    method = getattr(AsyncClient, name)
+
+    @functools.wraps(method)
+    def call(self: Client, *args: Any, **kwargs: Any) -> Any:
+        return asyncio.run(self._call(name, *args, **kwargs))
+
+    return call
+
+
+for _name in _SYNC_METHODS:
+    setattr(Client, _name, _sync(_name))

@@ -6,8 +6,10 @@ Two kinds of traffic:
   proposals, mailbox), on one long-lived direct stream per peer with our own bounded
   length-prefixed framing. Only admitted peers (``set_admission``) are heard: a
   message from anyone else is dropped and logged; before ``set_admission`` no one
-  is admitted. A payload over the frame limit raises ``ValueError`` from ``send``. Delivery is at most once, in order
-  per stream; the session layer de-duplicates and tolerates reordering across peers.
+  is admitted. A payload over the frame limit raises ``ValueError`` from ``send``.
+  Delivery is in order per stream and may duplicate (a frame cut off by a broken
+  stream is sent again whole on the next); receivers de-duplicate and tolerate
+  reordering across peers.
 * ``request_hello`` / the hello handler: one small request and answer on a separate
   protocol that is open to peers not yet admitted, for joining and learning the
   validator set from a bootstrap peer.

@@ -1,0 +1,265 @@
+"""``LocalNodeService``: the node's answer to every API call (daemon.service.NodeService).
+
+It checks what a request means (a threshold the players can meet, a key this node
+holds, a path that derives, a hash the scheme takes), raising BadRequest before
+anything changes, then hands the work to the session engine. The seed project's
+mailbox calls go to ``daemon.mailbox``.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from daemon.errors import BadRequest, Conflict, Unavailable, key_not_found, session_not_found
+from daemon.records import MAX_PARTICIPANTS, KeyRecord, SessionRecord, valid_key_id
+from daemon.service import (
+    HASHES,
+    SCHEMES,
+    BlameView,
+    ErrorView,
+    KeygenRequest,
+    KeyView,
+    Player,
+    PresignView,
+    PublicKeyView,
+    SessionView,
+    SignatureView,
+    SignRequest,
+    UserMessage,
+    ValidatorView,
+)
+from daemon.sessions import coordinator, signatures, worker
+from daemon.sessions.pool import default_signers
+from protocol.frost.sign import MAX_MESSAGE
+
+VERSION = "0.1.0"
+MAX_PRESIGN_COUNT = 100
+DIGEST_SIZE = 32
+
+
+class LocalNodeService:
+    def __init__(self, *, engine, directory, mailbox, version: str = VERSION) -> None:
+        self._engine = engine
+        self._directory = directory
+        self._mailbox = mailbox
+        self._version = version
+        self.peer_id: str = engine.peer_id
+
+    # -- keygen and sessions ------------------------------------------------------------------
+
+    async def start_keygen(self, request: KeygenRequest) -> str:
+        scheme = request.scheme
+        if scheme not in SCHEMES:
+            raise BadRequest(f"unknown scheme {scheme!r}; known: {', '.join(SCHEMES)}")
+        curve = request.curve or SCHEMES[scheme][0]
+        if curve not in SCHEMES[scheme]:
+            raise BadRequest(f"scheme {scheme} runs on {', '.join(SCHEMES[scheme])}, not {curve!r}")
+        players = self._players(request.players) if request.players is not None \
+            else tuple(r.peer_id for r in self._directory.members())
+        n = len(players)
+        if not 2 <= n <= MAX_PARTICIPANTS:
+            raise BadRequest(f"a key needs 2..{MAX_PARTICIPANTS} distinct players, got {n}")
+        threshold = request.threshold if request.threshold is not None else max(1, (n - 1) // 2)
+        if not _is_int(threshold) or not 1 <= threshold < n:
+            raise BadRequest(f"threshold must be an integer in [1, {n - 1}] for {n} players")
+        key_id = request.key_id if request.key_id is not None else "k" + secrets.token_hex(12)
+        if not valid_key_id(key_id):
+            raise BadRequest("key_id is 1..64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit")
+        if await self._engine.keys.key_record(key_id) is not None:
+            raise Conflict(f"a key with id {key_id!r} already exists", type="key_id_exists")
+        self._require_online(players)
+        session = await coordinator.start_keygen(self._engine, scheme=scheme, participants=players,
+                                                 threshold=threshold, key_id=key_id)
+        return session.id
+
+    async def session(self, session_id: str) -> SessionView:
+        live = self._engine.session(session_id)
+        record = live.record if live is not None else await self._stored_session(session_id)
+        return _session_view(record)
+
+    async def wait_session(self, session_id: str, timeout: float) -> SessionView:
+        live = self._engine.session(session_id)
+        if live is not None:
+            await live.wait(max(0.0, timeout))
+        return await self.session(session_id)
+
+    async def _stored_session(self, session_id: str) -> SessionRecord:
+        record = None
+        if isinstance(session_id, str) and 0 < len(session_id) <= 64 and session_id.isalnum():
+            record = await self._engine.keys.session(session_id)
+        if record is None:
+            raise session_not_found(session_id)
+        return record
+
+    # -- validators and keys ------------------------------------------------------------------
+
+    async def validators(self) -> list[ValidatorView]:
+        return [ValidatorView(i, r.peer_id, r.identity_key.hex(), tuple(r.addrs), r.http_url or None,
+                              r.peer_id == self.peer_id or self._directory.online(r.peer_id),
+                              r.peer_id == self.peer_id)
+                for i, r in enumerate(self._directory.members())]
+
+    async def keys(self) -> list[KeyView]:
+        records = sorted(await self._engine.keys.key_records(), key=lambda r: (r.created_ms, r.key_id))
+        return [await self._key_view(r) for r in records]
+
+    async def key(self, key_id: str) -> KeyView:
+        return await self._key_view(await self._key(key_id))
+
+    async def public_key(self, key_id: str, path: str | None) -> PublicKeyView:
+        key = await self._key(key_id)
+        point, chain_code = signatures.derive(key, path)
+        return PublicKeyView(key_id, path or "m", signatures.public_bytes(key, point).hex(), chain_code.hex())
+
+    async def delete_share(self, key_id: str) -> None:
+        await self._key(key_id)
+        await self._engine.keys.delete_key(key_id)
+        await self._engine.slots.call_all(worker.forget_key, key_id)
+
+    # -- signing ------------------------------------------------------------------------------
+
+    async def sign(self, request: SignRequest) -> SignatureView:
+        key = await self._key(request.key_id)
+        message, hash_name, digest = _check_input(key, request)
+        signatures.derive(key, request.path)   # a bad or hardened path is a BadRequest, here
+        signers = self._signers(key, request.players)
+        session = await coordinator.sign(self._engine, key, signers, message=message, hash_name=hash_name,
+                                         digest=digest, path=request.path)
+        if session.error is not None:
+            raise session.error
+        return signatures.view(key, session.proposal, session.output.public, session.id)
+
+    async def presign(self, key_id: str, count: int, players: tuple[Player, ...] | None) -> PresignView:
+        key = await self._key(key_id)
+        if key.scheme != "ecdsa":
+            raise BadRequest("presignatures are for ECDSA keys; FROST signs in two rounds without them")
+        if not _is_int(count) or not 1 <= count <= MAX_PRESIGN_COUNT:
+            raise BadRequest(f"count must be an integer in [1, {MAX_PRESIGN_COUNT}]")
+        if players is None:
+            signers = tuple(key.participants[i - 1] for i in default_signers(key.threshold))
+        else:
+            signers = self._holders(key, players)
+            if len(signers) != key.threshold + 1:
+                raise BadRequest(f"an ECDSA presignature is made by exactly {key.threshold + 1} players")
+        self._require_online(signers)
+        created = 0
+        for _ in range(count):
+            session = await coordinator.presign(self._engine, key, signers)
+            await session.wait()
+            if session.error is not None:
+                if created == 0:
+                    raise session.error
+                break
+            created += 1
+        parties = tuple(sorted(key.party_of(p) for p in signers))
+        available = len(await self._engine.keys.presign_ids(key.key_id, key.epoch, parties))
+        return PresignView(key_id, signers, created, available)
+
+    # -- the seed mailbox ---------------------------------------------------------------------
+
+    async def post_message(self, round_id: str, message: str, to: Player | None) -> None:
+        peer = None if to is None else self._directory.resolve(to)
+        await self._mailbox.post(round_id, message, peer)
+
+    async def messages(self, round_id: str, *, direct: bool) -> list[UserMessage]:
+        return self._mailbox.messages(round_id, direct)
+
+    def health(self) -> dict:
+        members = self._directory.members()
+        online = sum(1 for r in members if r.peer_id == self.peer_id or self._directory.online(r.peer_id))
+        return {"peer_id": self.peer_id, "validators": len(members), "online": online,
+                "version": self._version, "sessions": self._engine.running}
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    async def _key(self, key_id: str) -> KeyRecord:
+        record = await self._engine.keys.key_record(key_id) if valid_key_id(key_id) else None
+        if record is None:
+            raise key_not_found(key_id)
+        return record
+
+    async def _key_view(self, r: KeyRecord) -> KeyView:
+        count = await self._engine.keys.presign_count(r.key_id) if r.scheme == "ecdsa" else 0
+        return KeyView(r.key_id, r.scheme, r.curve, r.threshold, r.participants, r.party,
+                       signatures.display_key(r.scheme, r.public_key).hex(), r.chain_code.hex(),
+                       r.epoch, r.created_at, count)
+
+    def _players(self, players) -> tuple[str, ...]:
+        if not isinstance(players, tuple | list) or len(players) > MAX_PARTICIPANTS:
+            raise BadRequest(f"players is a list of at most {MAX_PARTICIPANTS} validators")
+        resolved = tuple(self._directory.resolve(p) for p in players)
+        if len(set(resolved)) != len(resolved):
+            raise BadRequest("players name a validator twice")
+        return resolved
+
+    def _holders(self, key: KeyRecord, players) -> tuple[str, ...]:
+        peers = self._players(players)
+        strangers = [p for p in peers if key.party_of(p) is None]
+        if strangers:
+            raise BadRequest(f"players {', '.join(strangers)} hold no share of key {key.key_id!r}")
+        return tuple(sorted(peers, key=key.party_of))
+
+    def _signers(self, key: KeyRecord, players) -> tuple[str, ...]:
+        """The signing set: t+1 (ECDSA exactly) of the named holders, online ones first."""
+        needed = key.threshold + 1
+        pool = self._holders(key, players) if players is not None else key.participants
+        if len(pool) < needed:
+            raise BadRequest(f"key {key.key_id!r} needs at least {needed} signers, got {len(pool)}")
+        online = [p for p in pool if p == self.peer_id or self._directory.online(p)]
+        if players is not None and key.scheme != "ecdsa":
+            chosen = list(pool)
+        else:
+            default = [key.participants[i - 1] for i in default_signers(key.threshold)]
+            chosen = default if players is None and all(p in online for p in default) else online[:needed]
+        self._require_online(chosen)
+        if len(chosen) < needed:
+            raise Unavailable(f"only {len(chosen)} of the {needed} signers needed are online")
+        return tuple(sorted(chosen, key=key.party_of))
+
+    def _require_online(self, peers) -> None:
+        if not self._engine.running:
+            raise Unavailable("the node is not running sessions")
+        offline = [p for p in peers if p != self.peer_id and not self._directory.online(p)]
+        if offline:
+            raise Unavailable(f"validators offline: {', '.join(offline)}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_input(key: KeyRecord, request: SignRequest) -> tuple[bytes | None, str | None, bytes | None]:
+    """(message, hash, digest) as the key's scheme signs them; BadRequest for the rest."""
+    message, hash_name, digest = request.message, request.hash, request.digest
+    if (message is None) == (digest is None):
+        raise BadRequest("give exactly one of message and digest")
+    if hash_name is not None and hash_name not in HASHES:
+        raise BadRequest(f"unknown hash {hash_name!r}; known: {', '.join(HASHES)}")
+    if digest is not None:
+        if key.scheme == "eddsa":
+            raise BadRequest("Ed25519 signs a message, not a digest")
+        if not isinstance(digest, bytes) or len(digest) != DIGEST_SIZE:
+            raise BadRequest(f"a digest is exactly {DIGEST_SIZE} bytes")
+        if hash_name is not None:
+            raise BadRequest("a digest is signed as it is: give no hash")
+        return None, None, digest
+    if not isinstance(message, bytes) or len(message) > MAX_MESSAGE:
+        raise BadRequest(f"a message is at most {MAX_MESSAGE} bytes")
+    if key.scheme == "eddsa":
+        if hash_name not in (None, "none"):
+            raise BadRequest("Ed25519 signs the message itself: hash must be none")
+        return message, "none", None
+    hash_name = hash_name or "sha256"
+    if hash_name == "none" and (key.scheme == "ecdsa" or len(message) != DIGEST_SIZE):
+        raise BadRequest("hash none is for Ed25519, or BIP340 with a 32-byte message")
+    return message, hash_name, None
+
+
+def _session_view(r: SessionRecord) -> SessionView:
+    error = ErrorView(r.error_type, r.error_message) if r.error_type is not None else None
+    blame = BlameView(r.blame.culprits, r.blame.round, r.blame.check) if r.blame is not None else None
+    return SessionView(r.session_id, r.protocol, r.state, r.created_ms / 1000, r.participants,
+                       r.key_id, r.public_key.hex() if r.public_key is not None else None, error, blame)
+
+
+__all__ = ["LocalNodeService"]

@@ -1,0 +1,237 @@
+"""The node's session engine: every session this node coordinates or takes part in.
+
+It receives the session messages (``daemon.sessions.messages``) through the
+router, admits proposals (``admission``), keeps frames that arrive before their
+proposal (``early``), runs each session (``session``) on the worker slots
+(``workers``) and stores what sessions produce (``keystore``). ``coordinator``
+holds the proposing side; ``pool`` keeps presignatures ready.
+
+    engine = SessionEngine(config=..., identity=..., store=..., sealer=..., transport=...,
+                           directory=..., router=..., prime_pool=...)
+    await engine.start()
+    ...
+    await engine.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from daemon.errors import SessionFailed
+from daemon.p2p.transport import TransportError
+from daemon.records import SCHEMA, KeyRecord
+from daemon.sessions import messages as m
+from daemon.sessions import signatures
+from daemon.sessions.admission import Refused, authentic, prepare, timeout_for
+from daemon.sessions.early import EarlyFrames
+from daemon.sessions.keystore import KeyStore
+from daemon.sessions.machines import Output
+from daemon.sessions.pool import PresignPool
+from daemon.sessions.session import Session
+from daemon.sessions.workers import WorkerSlots
+from protocol import wire
+from protocol.params import DEFAULT_LEVEL, SecurityLevel
+
+log = logging.getLogger("tssnet.sessions")
+
+#: error types a refusing peer may name; anything else shows as ``session_refused``
+MAX_SESSIONS_KEPT = 1000
+PASSED_ON = {"presignature_missing", "peer_unreachable", "key_id_exists", "key_id_not_exists"}
+SCHEMES = {m.CMP_KEYGEN: ("ecdsa", "secp256k1"), "ed25519": ("eddsa", "ed25519"),
+           "bip340": ("schnorr", "secp256k1")}
+
+
+class SessionEngine:
+    def __init__(self, *, config, identity, store, sealer, transport, directory, router, prime_pool,
+                 processes: bool = True, level: SecurityLevel = DEFAULT_LEVEL) -> None:
+        """``processes`` False runs the workers as threads (tests); ``level`` must match every node's."""
+        self.config = config
+        self.peer_id: str = identity.peer_id
+        self.signer = identity.signer()
+        self.transport = transport
+        self.directory = directory
+        self.prime_pool = prime_pool
+        self.level = level
+        self.keys = KeyStore(store, sealer)
+        self.slots = WorkerSlots(seed=identity.seed, count=config.workers, processes=processes)
+        self.pool = PresignPool(self)
+        self._router = router
+        self._sessions: dict[str, Session] = {}
+        self._claimed: set[str] = set()
+        self._refused: set[str] = set()
+        self._admitting: set[asyncio.Task] = set()
+        self._early = EarlyFrames()
+        self._running = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        for record in await self.keys.sessions():
+            if record.state in ("pending", "running"):
+                fields = {f: getattr(record, f) for f in record.__dataclass_fields__}
+                fields.update(state="failed", error_type="session_failed",
+                              error_message="interrupted by a restart")
+                await self.keys.put_session(type(record)(**fields))
+        await self.slots.start()
+        for cls, handler in ((m.SignedProposal, self._on_proposal), (m.Refusal, self._on_refusal),
+                             (m.SessionFrame, self._on_frame), (m.Outcome, self._on_outcome)):
+            self._router.register(cls, handler)
+        self._running = True
+        self.pool.start()
+
+    async def stop(self) -> None:
+        self._running = False
+        await self.pool.stop()
+        for task in list(self._admitting):
+            task.cancel()
+        await asyncio.gather(*self._admitting, return_exceptions=True)
+        sessions = list(self._sessions.values())
+        for session in sessions:
+            session.cancel()
+        await asyncio.gather(*(s.closed() for s in sessions), return_exceptions=True)
+        await self.slots.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    async def seen(self, session_id: str) -> bool:
+        return (session_id in self._claimed or session_id in self._sessions
+                or await self.keys.session(session_id) is not None)
+
+    def session(self, session_id: str) -> Session | None:
+        return self._sessions.get(session_id)
+
+    def add(self, session: Session) -> None:
+        if len(self._sessions) >= MAX_SESSIONS_KEPT:
+            # Finished sessions stay readable (and known, against replays) from the store;
+            # memory keeps the live ones.
+            finished = [sid for sid, s in self._sessions.items() if s.done.is_set()]
+            for sid in finished:
+                del self._sessions[sid]
+            self._claimed.difference_update(finished)
+        self._claimed.add(session.id)
+        self._sessions[session.id] = session
+
+    def early_frames(self, session_id: str) -> list[tuple[str, int, bytes]]:
+        return self._early.take(session_id)
+
+    async def send_quietly(self, peer: str, message) -> bool:
+        try:
+            await self.transport.send(peer, wire.encode(message), timeout=5.0)
+        except TransportError as exc:
+            log.info("could not tell %s about a session: %s", peer, exc)
+            return False
+        return True
+
+    # -- what sessions produce ------------------------------------------------------------------
+
+    async def keep_output(self, session: Session, output: Output) -> None:
+        """Store a participant's result: a new key (meta and sealed share in one write), a presignature."""
+        p = session.proposal
+        if p.protocol in m.KEYGENS:
+            scheme, curve = SCHEMES[p.protocol if p.protocol == m.CMP_KEYGEN else p.suite]
+            record = KeyRecord(SCHEMA, p.key_id, scheme, curve, p.threshold, p.participants,
+                               session.job.party, output.public, output.chain_code, 0,
+                               int(time.time() * 1000), output.certificate, p.session_id)
+            await self.keys.put_key(record, output.secret)
+            self.pool.kick()
+        elif p.protocol == m.CMP_PRESIGN:
+            await self.keys.put_presignature(p.key_id, p.epoch, session.job.parties, output.public,
+                                             output.secret)
+        elif p.protocol == m.CMP_SIGN:
+            self.pool.kick()   # a pool lost one; party 1 of the key refills it
+        output.secret = b""   # sealed in the store now; no second copy in memory
+
+    def public_of(self, session: Session) -> bytes | None:
+        """A finished keygen's public key as users see it (x-only for BIP340)."""
+        if session.output is None:
+            return None
+        scheme = SCHEMES[m.CMP_KEYGEN if session.proposal.protocol == m.CMP_KEYGEN
+                         else session.proposal.suite][0]
+        return signatures.display_key(scheme, session.output.public)
+
+    def check_signature(self, session: Session, signature: bytes) -> Output | None:
+        """A participant's reported signature, if it verifies (a coordinator without a share)."""
+        key = getattr(session, "key", None)
+        if key is None or not signatures.verifies(key, session.proposal, signature):
+            log.warning("session %s: a participant reported a signature that does not verify", session.id)
+            return None
+        return Output(public=signature)
+
+    # -- incoming messages --------------------------------------------------------------------
+
+    async def _on_proposal(self, peer: str, signed: m.SignedProposal) -> None:
+        # Admission waits on the store and the prime pool; the transport's delivery of
+        # every other message must not wait behind it.
+        if self._running:
+            task = asyncio.get_running_loop().create_task(self._admit(peer, signed))
+            self._admitting.add(task)
+            task.add_done_callback(self._admitting.discard)
+
+    async def _admit(self, peer: str, signed: m.SignedProposal) -> None:
+        proposal = signed.proposal
+        if not self._running or not await authentic(self, peer, signed):
+            log.warning("dropped a proposal for session %s from %s: not authentic or replayed",
+                        proposal.session_id, peer)
+            return
+        if proposal.session_id in self._claimed:
+            return
+        self._claimed.add(proposal.session_id)
+        try:
+            peers, job = await prepare(self, proposal)
+        except Refused as refused:
+            await self._refuse(proposal, refused)
+            return
+        session = Session(self, proposal, peers=peers, job=job,
+                          timeout=self._timeout(proposal))
+        self.add(session)
+        session.launch(self._early.take(proposal.session_id))
+
+    def _timeout(self, proposal: m.Proposal) -> float:
+        left = proposal.deadline_ms / 1000 - time.time()
+        return max(0.1, min(timeout_for(self, proposal.protocol), left))
+
+    async def _refuse(self, proposal: m.Proposal, refused: Refused) -> None:
+        log.info("refused session %s from %s: %s", proposal.session_id, proposal.coordinator,
+                 refused.reason)
+        if len(self._refused) >= MAX_SESSIONS_KEPT:
+            # Both sets only answer quickly; the stored records keep refusing replays.
+            self._claimed.difference_update(self._refused)
+            self._refused.clear()
+        self._refused.add(proposal.session_id)
+        self._early.take(proposal.session_id)
+        session = Session(self, proposal, peers={}, job=None, timeout=0)
+        await session.persist(state="failed", error_type=refused.code, error_message=refused.reason)
+        message = m.Refusal(proposal.session_id, refused.code, refused.reason[:1024])
+        for other in {proposal.coordinator, *proposal.participants} - {self.peer_id}:
+            await self.send_quietly(other, message)
+
+    async def _on_refusal(self, peer: str, refusal: m.Refusal) -> None:
+        session = self._sessions.get(refusal.session_id)
+        if session is None or session.done.is_set():
+            return
+        if peer not in session.party_of and peer != session.coordinator:
+            return
+        kind = refusal.code if refusal.code in PASSED_ON else "session_refused"
+        session.fail(SessionFailed(f"peer {peer} refused: {refusal.reason}", type=kind))
+
+    async def _on_frame(self, peer: str, frame: m.SessionFrame) -> None:
+        session = self._sessions.get(frame.session_id)
+        if session is not None:
+            session.frame(peer, frame.phase, frame.body)
+        elif (frame.session_id not in self._refused and self._running
+              and not self._early.keep(frame.session_id, peer, frame.phase, frame.body)):
+            log.warning("dropped an early frame from %s: over its buffer bounds", peer)
+
+    async def _on_outcome(self, peer: str, outcome: m.Outcome) -> None:
+        session = self._sessions.get(outcome.session_id)
+        if session is not None:
+            session.outcome(peer, outcome)
+
+
+__all__ = ["SessionEngine"]

@@ -1,0 +1,272 @@
+"""One session on this node: its runner task, its inbox, its deadline and its record.
+
+A participant opens its side in a worker, feeds it the frames that arrive (batched:
+everything queued goes in one call), sends what the worker hands back and, at the
+end, reports an ``Outcome`` to the coordinator. A coordinator that is not a
+participant only collects outcomes. Whatever ends the session (result, blame,
+refusal, unreachable peer, timeout, shutdown) goes through one place, ``_end``,
+which erases the worker's secrets, persists the record and wakes waiters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from daemon.errors import NodeError, SessionFailed, SessionTimeout, Unavailable
+from daemon.p2p.transport import TransportError
+from daemon.records import BlameRecord, KeyRecord, SessionRecord
+from daemon.sessions import messages as m
+from daemon.sessions import worker
+from daemon.sessions.machines import Job, Output
+from protocol import wire
+
+if TYPE_CHECKING:
+    from daemon.sessions.engine import SessionEngine
+
+log = logging.getLogger("tssnet.sessions")
+
+#: error types a participant may report, and what they are here; any other is ``session_failed``
+REPORTED_ERRORS = {
+    "session_blame": lambda text: SessionFailed(text, type="session_blame"),
+    "session_timeout": SessionTimeout,
+    "peer_unreachable": lambda text: Unavailable(text, type="peer_unreachable"),
+}
+VIEW_PROTOCOL = {m.CMP_KEYGEN: "keygen", m.FROST_KEYGEN: "keygen", m.CMP_PRESIGN: "presign"}
+
+
+class _Stop(Exception):
+    def __init__(self, error: NodeError, blame: BlameRecord | None = None, tell_others: bool = False):
+        super().__init__(error.message)
+        self.error, self.blame, self.tell_others = error, blame, tell_others
+
+
+def unreachable(peer_id: str) -> Unavailable:
+    return Unavailable(f"peer {peer_id} unreachable", type="peer_unreachable")
+
+
+class Session:
+    def __init__(self, engine: SessionEngine, proposal: m.Proposal, *, peers: dict[int, str],
+                 job: Job | None, timeout: float) -> None:
+        self.engine = engine
+        self.proposal = proposal
+        self.id = proposal.session_id
+        self.peers = peers                                  # party -> peer id
+        self.party_of = {peer: party for party, peer in peers.items()}
+        self.job = job
+        self.timeout = timeout
+        self.coordinator = proposal.coordinator
+        self.output: Output | None = None
+        self.error: NodeError | None = None
+        self.outcomes: dict[str, m.Outcome] = {}
+        self.done = asyncio.Event()
+        self.record = SessionRecord(
+            session_id=self.id, protocol=VIEW_PROTOCOL.get(proposal.protocol, "sign"), state="pending",
+            created_ms=int(time.time() * 1000), participants=proposal.participants,
+            coordinator=proposal.coordinator, key_id=proposal.key_id)
+        self._inbox: asyncio.Queue = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+        self._open = False
+        #: the key a signing session's coordinator verifies reported signatures against
+        self.key: KeyRecord | None = None
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.coordinator == self.engine.peer_id
+
+    @property
+    def others(self) -> list[str]:
+        return [p for p in self.proposal.participants if p != self.engine.peer_id]
+
+    # -- inputs (from the engine, on the loop) ------------------------------------------------
+
+    def launch(self, early: list[tuple[str, int, bytes]]) -> None:
+        for peer, phase, body in early:
+            self.frame(peer, phase, body)
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"session-{self.id}")
+
+    def frame(self, peer: str, phase: int, body: bytes) -> None:
+        party = self.party_of.get(peer)
+        if party is not None and self.job is not None and not self.done.is_set():
+            self._inbox.put_nowait(("frame", (party, phase, body)))
+
+    def outcome(self, peer: str, outcome: m.Outcome) -> None:
+        if self.is_coordinator and peer in self.party_of and peer not in self.outcomes:
+            self._inbox.put_nowait(("outcome", (peer, outcome)))
+
+    def fail(self, error: NodeError, *, tell_others: bool = False) -> None:
+        """End the session from outside (a refusal, shutdown): the runner stops at its next step."""
+        self._inbox.put_nowait(("fail", _Stop(error, tell_others=tell_others)))
+
+    async def wait(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.done.wait(), timeout)
+
+    # -- the runner -------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        await self.persist(state="running")
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._drive()
+        except _Stop as stop:
+            await self._end(stop)
+        except TimeoutError:
+            await self._end(_Stop(await self._timeout_error()))
+        except asyncio.CancelledError:
+            await self._end(_Stop(Unavailable("the node is shutting down")))
+            raise
+        except Exception as exc:  # a bug or a worker crash: the session fails, the node goes on
+            log.exception("session %s failed inside the node", self.id)
+            await self._end(_Stop(SessionFailed(f"session failed inside the node: {type(exc).__name__}"),
+                                  tell_others=True))
+        else:
+            await self._end(None)
+
+    async def _drive(self) -> None:
+        if self.job is not None:
+            step = await self._call(worker.open_session, self.job)
+            self._open = True
+            if await self._after(step):
+                return
+        while True:
+            items = [await self._inbox.get()]
+            while not self._inbox.empty():
+                items.append(self._inbox.get_nowait())
+            frames = []
+            for kind, value in items:
+                if kind == "fail":
+                    raise value
+                if kind == "frame":
+                    frames.append(value)
+                elif self._note_outcome(*value):
+                    return
+            if frames and await self._after(await self._call(worker.deliver, self.id, frames)):
+                return
+
+    async def _call(self, fn, *args):
+        return await self.engine.slots.call(self.proposal.key_id, fn, *args)
+
+    async def _after(self, step: worker.Step) -> bool:
+        """Send what the step produced; True once this party has its result."""
+        await self._send(step.sends)
+        if step.state == "failed":
+            self._open = False
+            raise _Stop(*self._blame_error(step.blame))
+        if step.state == "done":
+            self._open = False
+            self.output = step.output
+            await self.engine.keep_output(self, step.output)
+            return True
+        return False
+
+    async def _send(self, sends: list[tuple[int, int | None, bytes]]) -> None:
+        jobs = []
+        for phase, recipient, body in sends:
+            payload = wire.encode(m.SessionFrame(self.id, phase, body))
+            targets = [p for party, p in self.peers.items() if party != self.job.party] \
+                if recipient is None else [self.peers[recipient]]
+            jobs += [self._send_to(peer, payload) for peer in targets]
+        await asyncio.gather(*jobs)
+
+    async def _send_to(self, peer: str, payload: bytes) -> None:
+        try:
+            await self.engine.transport.send(peer, payload, timeout=min(10.0, self.timeout))
+        except TransportError:
+            raise _Stop(unreachable(peer), tell_others=True) from None
+
+    def _note_outcome(self, peer: str, outcome: m.Outcome) -> bool:
+        """A participant's report to this coordinator; True when the session is complete here."""
+        self.outcomes[peer] = outcome
+        if not outcome.ok:
+            kind = REPORTED_ERRORS.get(outcome.error_type, SessionFailed)
+            raise _Stop(kind(f"peer {peer} failed: {outcome.error_message}"), outcome.blame)
+        if self.job is not None:
+            return False      # a participating coordinator finishes with its own result
+        if self.proposal.protocol in m.SIGNS:
+            self.output = self.engine.check_signature(self, outcome.result)
+            return self.output is not None
+        publics = {o.result for o in self.outcomes.values()}
+        if len(publics) > 1:
+            raise _Stop(SessionFailed("participants report different public keys"))
+        if len(self.outcomes) == len(self.proposal.participants):
+            self.output = Output(public=publics.pop())
+            return True
+        return False
+
+    def _blame_error(self, blame) -> tuple[NodeError, BlameRecord | None]:
+        if blame is None:
+            return SessionFailed("the session ended without a result"), None
+        culprits, round_, check = blame
+        peers = tuple(self.peers.get(p, str(p)) for p in culprits)
+        record = BlameRecord(peers, round_, check[:1024])
+        if not peers:
+            return SessionFailed(f"session aborted in round {round_}: {check}"[:1024]), record
+        text = f"round {round_}: {', '.join(peers)} blamed: {check}"[:1024]
+        return SessionFailed(text, type="session_blame"), record
+
+    async def _timeout_error(self) -> SessionTimeout:
+        if self._open:
+            step = await self._call(worker.abandon, self.id, "timeout")
+            self._open = False
+            missing = [self.peers[p] for p in step.missing]
+            where = f"round {step.round}"
+        else:
+            missing = [p for p in self.proposal.participants if p not in self.outcomes]
+            where = "the outcome"
+        return SessionTimeout(f"session {self.id} timed out after {self.timeout:.3g} s waiting in {where} "
+                              f"for {', '.join(missing) or 'no one'}")
+
+    async def _end(self, stop: _Stop | None) -> None:
+        if self._open:
+            self._open = False
+            await asyncio.shield(self._call(worker.abandon, self.id, "session ended"))
+        if stop is None:
+            public = self.engine.public_of(self) if self.record.protocol == "keygen" else None
+            await self.persist(state="done", public_key=public)
+        else:
+            self.error = stop.error
+            log.warning("session %s failed: %s", self.id, stop.error.message)
+            await self.persist(state="failed", error_type=stop.error.type,
+                                error_message=stop.error.message[:1024], blame=stop.blame)
+        self.done.set()
+        await self._report(stop)
+
+    async def _report(self, stop: _Stop | None) -> None:
+        if not self.is_coordinator and self.job is not None:
+            if stop is None:
+                outcome = m.Outcome(self.id, True, self._summary())
+            else:
+                outcome = m.Outcome(self.id, False, b"", stop.error.type, stop.error.message[:1024],
+                                    stop.blame)
+            await self.engine.send_quietly(self.coordinator, outcome)
+        if stop is not None and stop.tell_others:
+            refusal = m.Refusal(self.id, stop.error.type, stop.error.message[:1024])
+            for peer in set(self.others) | ({self.coordinator} - {self.engine.peer_id}):
+                await self.engine.send_quietly(peer, refusal)
+
+    def _summary(self) -> bytes:
+        return self.output.public if self.output is not None else b""
+
+    async def persist(self, **changes) -> None:
+        fields = {f: getattr(self.record, f) for f in self.record.__dataclass_fields__}
+        fields.update(changes)
+        self.record = SessionRecord(**fields)
+        try:
+            await self.engine.keys.put_session(self.record)
+        except Exception:  # the store is down: the session still ends, in memory
+            log.exception("cannot persist session %s", self.id)
+
+    def cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def closed(self) -> None:
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+__all__ = ["Session", "unreachable"]

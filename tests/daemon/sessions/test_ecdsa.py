@@ -1,0 +1,153 @@
+"""ECDSA (CGGMP21) through the session engine: keygen, sign with and without a pooled
+presignature, HD paths, restarts, and one presignature raced for by two signs."""
+
+from __future__ import annotations
+
+import asyncio
+
+from daemon.service import KeygenRequest, SignRequest
+from daemon.sessions import messages as m
+from tests.daemon.sessions.checks import assert_ecdsa, bip32_child, sha256
+from tests.daemon.sessions.harness import Cluster, Timer, run
+
+
+async def _key(cluster: Cluster):
+    view = await cluster.services[0].key("k1")
+    return bytes.fromhex(view.public_key), bytes.fromhex(view.chain_code)
+
+
+def test_keygen_1_of_3_gives_every_node_the_same_key(ecdsa_key):
+    path, keygen = ecdsa_key
+    assert keygen.protocol == "keygen" and keygen.key_id == "k1" and keygen.error is None
+
+    async def main():
+        async with Cluster(3, copy_from=path) as c:
+            views = [await s.key("k1") for s in c.services]
+            assert {v.public_key for v in views} == {keygen.public_key}
+            assert [v.party for v in views] == [1, 2, 3]
+            assert all(v.participants == tuple(n.peer_id for n in c.nodes) for v in views)
+            assert all(v.threshold == 1 and v.scheme == "ecdsa" for v in views)
+            # the keygen session is readable on every node after the restart the copy amounts to
+            for s in c.services:
+                assert (await s.session(keygen.session_id)).state == "done"
+    run(main())
+
+
+def test_sign_without_a_presignature_then_with_a_path(ecdsa_key):
+    async def main():
+        async with Cluster(3, copy_from=ecdsa_key[0]) as c:
+            public_key, chain_code = await _key(c)
+            with Timer("ecdsa sign, full (presign + sign in one session)"):
+                view = await c.services[0].sign(SignRequest("k1", message=b"hello", hash="sha256"))
+            assert_ecdsa(view, public_key, sha256(b"hello"))
+            child, child_code = bip32_child(public_key, chain_code, "m/0/1")
+            pk_view = await c.services[1].public_key("k1", "m/0/1")
+            assert (pk_view.public_key, pk_view.chain_code) == (child.hex(), child_code.hex())
+            digest = sha256(b"a raw digest")
+            view = await c.services[1].sign(SignRequest("k1", digest=digest, path="m/0/1"))
+            assert_ecdsa(view, child, digest)
+    run(main())
+
+
+def test_pooled_presignature_signs_once_and_leaves_every_signer(ecdsa_key):
+    async def main():
+        async with Cluster(3, copy_from=ecdsa_key[0]) as c:
+            public_key, chain_code = await _key(c)
+            with Timer("ecdsa presign x2"):
+                made = await c.services[0].presign("k1", 2, None)
+            assert (made.created, made.available) == (2, 2)
+            signers = c.services[:2]
+            assert [(await s.key("k1")).presignatures for s in c.services] == [2, 2, 0]
+            with Timer("ecdsa sign with a pooled presignature"):
+                view = await signers[1].sign(SignRequest("k1", message=b"pooled", hash="keccak256",
+                                                         players=(0, 1)))
+            from protocol.cmp.signature import message_digest
+            assert_ecdsa(view, public_key, message_digest(b"pooled", "keccak256"))
+            session = await signers[1].session(view.session_id)
+            assert session.protocol == "sign" and session.state == "done"
+            assert [(await s.key("k1")).presignatures for s in signers] == [1, 1]
+            child, _ = bip32_child(public_key, chain_code, "m/7")
+            view = await signers[0].sign(SignRequest("k1", message=b"child", path="m/7"))
+            assert_ecdsa(view, child, sha256(b"child"))
+            assert [(await s.key("k1")).presignatures for s in signers] == [0, 0]
+    run(main())
+
+
+def test_a_coordinator_outside_the_signing_set_returns_a_verified_signature(ecdsa_key):
+    async def main():
+        async with Cluster(3, copy_from=ecdsa_key[0]) as c:
+            public_key, _ = await _key(c)
+            view = await c.services[2].sign(SignRequest("k1", message=b"by others", players=(0, 1)))
+            assert_ecdsa(view, public_key, sha256(b"by others"))
+    run(main())
+
+
+def test_restarted_nodes_sign_with_their_stored_shares(ecdsa_key):
+    async def main():
+        async with Cluster(3, copy_from=ecdsa_key[0]) as c:
+            public_key, _ = await _key(c)
+            await c.services[0].presign("k1", 1, None)
+            for i in range(3):
+                await c.restart(i)
+            view = await c.services[0].sign(SignRequest("k1", message=b"after restart"))
+            assert_ecdsa(view, public_key, sha256(b"after restart"))
+            assert (await c.services[0].key("k1")).presignatures == 0   # the stored one was used
+    run(main())
+
+
+def test_two_signs_racing_for_one_presignature_never_both_use_it(ecdsa_key):
+    async def race(c: Cluster, coordinators: tuple[int, int]) -> list[str]:
+        public_key, _ = await _key(c)
+        await c.services[0].presign("k1", 1, None)
+        views = await asyncio.gather(*(
+            c.services[i].sign(SignRequest("k1", message=b"race %d" % k, players=(0, 1)))
+            for k, i in enumerate(coordinators)))
+        for k, view in enumerate(views):
+            assert_ecdsa(view, public_key, sha256(b"race %d" % k))
+        assert [(await s.key("k1")).presignatures for s in c.services] == [0, 0, 0]
+        return [c.nodes[i].engine.session(v.session_id).proposal.protocol
+                for i, v in zip(coordinators, views, strict=True)]
+
+    async def main():
+        async with Cluster(3, copy_from=ecdsa_key[0]) as c:
+            for coordinators in ((0, 0), (0, 1)):
+                protocols = await race(c, coordinators)
+                assert protocols.count(m.CMP_SIGN) <= 1 and m.CMP_FULLSIGN in protocols, protocols
+    run(main())
+
+
+def test_keygen_2_of_3_then_every_node_signs():
+    async def main():
+        async with Cluster(3) as c:
+            primes = [len(node.primes) for node in c.nodes]
+            with Timer("ecdsa keygen 2-of-3 (in-process workers)"):
+                session_id = await c.services[1].start_keygen(KeygenRequest(threshold=2, key_id="k2"))
+                keygen = await c.services[1].wait_session(session_id, 60)
+            assert keygen.state == "done", keygen
+            assert [len(node.primes) for node in c.nodes] == [p - 2 for p in primes]  # 2 per party
+            public_key = bytes.fromhex(keygen.public_key)
+            for i, service in enumerate(c.services):
+                with Timer(f"ecdsa sign 2-of-3 by node {i}"):
+                    view = await service.sign(SignRequest("k2", message=b"m%d" % i))
+                assert_ecdsa(view, public_key, sha256(b"m%d" % i))
+    run(main())
+
+
+def test_the_background_pool_fills_to_its_size_from_party_one(ecdsa_key):
+    async def main():
+        async with Cluster(3, copy_from=ecdsa_key[0], presign_pool_size=2) as c:
+            c.nodes[0].engine.pool.kick()   # node 0 started before its peers were up to answer
+            for _ in range(1200):
+                counts = [(await s.key("k1")).presignatures for s in c.services]
+                if counts == [2, 2, 0]:
+                    break
+                await asyncio.sleep(0.05)
+            assert counts == [2, 2, 0]
+            public_key, _ = await _key(c)
+            view = await c.services[1].sign(SignRequest("k1", message=b"from the pool"))
+            assert_ecdsa(view, public_key, sha256(b"from the pool"))
+            # only party 1 (node 0) proposed presign sessions
+            coordinators = {r.coordinator for n in c.nodes for r in await n.engine.keys.sessions()
+                            if r.protocol == "presign"}
+            assert coordinators == {c.nodes[0].peer_id}
+    run(main())

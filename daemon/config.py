@@ -51,6 +51,8 @@ class NodeConfig:
     prime_pool_size: int = 4
     #: test and devnet aid: safe primes to take before generating (one per line)
     prime_pool_file: Path | None = None
+    #: must be true for prime_pool_file to be accepted: such a node never holds real funds
+    insecure_test_primes: bool = False
     paillier_bits: int = 2048
     #: worker processes for protocol rounds; 0: one per CPU
     workers: int = 0
@@ -161,5 +163,10 @@ def check(config: NodeConfig) -> None:
         raise BadRequest("max_body_bytes is at least 1024")
     if config.log_level not in ("debug", "info", "warning", "error"):
         raise BadRequest("log_level is debug, info, warning or error")
+    if config.prime_pool_file is not None and not config.insecure_test_primes:
+        raise BadRequest(
+            "prime_pool_file is a test aid: its primes are known to whoever has the file, and two "
+            "keys sharing a prime are broken by anyone (gcd of their moduli); set "
+            "insecure_test_primes = true to use it, only on a node that never holds real funds")
     if config.redis_url is not None and not config.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise BadRequest("redis_url must be a redis://, rediss:// or unix:// URL")

@@ -1,14 +1,14 @@
 """The node's identity key: one Ed25519 seed that is both its libp2p peer id and its signer.
 
-The seed lives in a file of its own (hex, mode 0600) so that the peer id survives
-restarts. The same key signs protocol session frames (``signer()``), so anyone can
-check with ``peer_id_of`` that a peer id and an identity key belong together.
+The seed lives in a file of its own (hex, mode 0600, written and checked by
+``daemon.secret_file``) so that the peer id survives restarts. The same key signs
+protocol session frames (``signer()``), so anyone can check with ``peer_id_of`` that
+a peer id and an identity key belong together.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +18,13 @@ from libp2p.crypto.keys import KeyPair
 from libp2p.peer.id import ID
 from nacl.signing import SigningKey
 
-from daemon.errors import BadRequest
+from daemon.secret_file import create_secret_file, read_secret_file
 from protocol.identity import Ed25519Signer, valid_public_key
 
 log = logging.getLogger("tssnet.identity")
 
 SEED_BYTES = 32
+_WHAT = "identity file"
 
 
 def peer_id_of(public_key: bytes) -> str:
@@ -66,29 +67,15 @@ class NodeIdentity:
 
     @classmethod
     def load_or_create(cls, path: Path) -> NodeIdentity:
-        """Read the seed file, or write a new one (0600) when there is none."""
+        """Read the seed file, or write a new one (0600, flushed to disk) when there is none."""
         path = Path(path)
-        if path.exists():
-            return cls._load(path)
+        seed = read_secret_file(path, _WHAT)
+        if seed is not None:
+            return cls.from_seed(seed)
         identity = cls.generate()
-        _write_new(path, identity.seed.hex().encode() + b"\n")
+        create_secret_file(path, identity.seed, _WHAT)
         log.info("identity created peer_id=%s file=%s", identity.peer_id, path)
         return identity
-
-    @classmethod
-    def _load(cls, path: Path) -> NodeIdentity:
-        mode = path.stat().st_mode
-        if mode & 0o077:
-            raise BadRequest(f"identity file {path} is readable by others "
-                             f"(mode {mode & 0o777:o}); make it 0600")
-        text = path.read_bytes().strip()
-        try:
-            if len(text) != 2 * SEED_BYTES:
-                raise ValueError
-            seed = bytes.fromhex(text.decode("ascii"))
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest(f"identity file {path} does not hold a 32-byte hex seed") from None
-        return cls.from_seed(seed)
 
     def signer(self) -> Ed25519Signer:
         return Ed25519Signer(self.seed)
@@ -96,19 +83,3 @@ class NodeIdentity:
     def libp2p_keypair(self) -> KeyPair:
         return create_new_key_pair(self.seed)
 
-
-def _write_new(path: Path, content: bytes) -> None:
-    """Write ``content`` to a new 0600 file; never replaces a file someone else wrote meanwhile."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(temporary, path)
-    except FileExistsError:
-        raise BadRequest(f"identity file {path} appeared while it was being created") from None
-    finally:
-        temporary.unlink(missing_ok=True)

@@ -9,7 +9,13 @@ Each prime is handed out once: ``take`` removes it with the store's atomic ``tak
 before returning it, so neither two callers nor a restart ever see it again. A seed
 file (tests, devnets) is imported into the pool once: every prime in it is recorded
 under ``primes/used/<sha256>`` in the same batch that makes it ready, so a restart
-never imports it again, and seed primes are handed out before generated ones.
+never imports it again, and seed primes are handed out before generated ones. Seed
+primes are known to whoever has the file, so the configuration accepts one only with
+``insecure_test_primes``, and the pool says so in the log at error level.
+
+A store that is briefly unavailable only delays generation (retried with backoff,
+keeping the prime already found); a broken executor stops it for good, and takers
+are told why.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ log = logging.getLogger("tssnet.primes")
 READY = "primes/ready/"
 USED = "primes/used/"
 MAX_PRIME_BITS = 4096
+_RETRY_FIRST_S = 0.5
+_RETRY_MAX_S = 30.0
 
 
 @wire.message(0x0550)
@@ -57,6 +65,22 @@ def generate_one(bits: int) -> int:
     return int(generate_safe_prime(bits, SystemRng()))
 
 
+def read_seed_file(path: Path, bits: int) -> list[int]:
+    """The primes of a seed file, each checked to be a safe prime of ``bits`` bits.
+
+    Runs in the executor: checking a few dozen safe primes is seconds of CPU.
+    """
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"cannot read the prime pool file {path}: {exc}") from None
+    try:
+        # Checks every line: hex, exactly ``bits`` bits, no duplicate, a safe prime.
+        return parse_prime_pool(text, bits)
+    except EncodingError as exc:
+        raise BadRequest(f"prime pool file {path}: {exc}") from None
+
+
 class PrimePool:
     def __init__(self, store: AsyncStore, sealer: Sealer, *, bits: int, target: int,
                  seed_file: Path | None, executor: Executor) -> None:
@@ -74,9 +98,15 @@ class PrimePool:
         self._need = asyncio.Event()         # the generator should look again
         self._failure: str | None = None
         self._refill: asyncio.Task | None = None
+        self._unsaved: int | None = None     # generated, not yet in the store
 
     async def start(self) -> None:
-        seeds = self._read_seed_file()
+        seeds: list[int] = []
+        if self._seed_file is not None:
+            log.error("test primes in use: never hold real funds on this node (prime pool file %s)",
+                      self._seed_file)
+            seeds = await asyncio.get_running_loop().run_in_executor(
+                self._executor, read_seed_file, self._seed_file, self._bits)
         if seeds:
             await self._import_seeds(seeds)
         stored = {key[len(READY):]: blob for key, blob in await self._store.scan(READY)}
@@ -165,6 +195,7 @@ class PrimePool:
         return next(iter(self._ready), None)
 
     async def _generate_forever(self) -> None:
+        delay = _RETRY_FIRST_S
         while True:
             if len(self._ready) >= max(self._target, self._wanted):
                 self._need.clear()
@@ -172,8 +203,14 @@ class PrimePool:
                 continue
             try:
                 await self._generate_one()
+                delay = _RETRY_FIRST_S
+            except Unavailable as exc:
+                # The store comes back (a restarting Redis, a locked file): try again later.
+                log.warning("safe prime not stored, retrying in %.1f s: %s", delay, exc.message)
+                await asyncio.sleep(delay)
+                delay = min(2 * delay, _RETRY_MAX_S)
             except Exception as exc:
-                # A broken executor or store does not heal by retrying: say why, and stop.
+                # A broken executor does not heal by retrying (nor does a bug): say why, and stop.
                 self._failure = f"generating safe primes failed: {type(exc).__name__}: {exc}"
                 log.error("safe prime generation stopped: %s", self._failure)
                 async with self._changed:
@@ -182,27 +219,17 @@ class PrimePool:
 
     async def _generate_one(self) -> None:
         started = time.monotonic()
-        loop = asyncio.get_running_loop()
-        prime = await loop.run_in_executor(self._executor, generate_one, self._bits)
+        if self._unsaved is None:
+            loop = asyncio.get_running_loop()
+            self._unsaved = await loop.run_in_executor(self._executor, generate_one, self._bits)
+        prime = self._unsaved
         ident = prime_id(prime)
         await self._store.write({READY + ident: self._seal(ident, prime)})
+        self._unsaved = None
         self._ready[ident] = False
         log.debug("safe prime ready after %.2f s (%d ready)", time.monotonic() - started, len(self._ready))
         async with self._changed:
             self._changed.notify_all()
-
-    def _read_seed_file(self) -> list[int]:
-        if self._seed_file is None:
-            return []
-        try:
-            text = Path(self._seed_file).read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"cannot read the prime pool file {self._seed_file}: {exc}") from None
-        try:
-            # Checks every line: hex, exactly ``bits`` bits, no duplicate, a safe prime.
-            return parse_prime_pool(text, self._bits)
-        except EncodingError as exc:
-            raise BadRequest(f"prime pool file {self._seed_file}: {exc}") from None
 
     async def _import_seeds(self, seeds: list[int]) -> None:
         used = {key[len(USED):] for key, _ in await self._store.scan(USED)}
@@ -228,9 +255,14 @@ class PrimePool:
         return self._sealer.seal(READY + ident, wire.encode(PooledPrime(prime)))
 
     def _open(self, ident: str, blob: bytes) -> int:
-        prime = int(wire.decode(self._sealer.open(READY + ident, blob), PooledPrime).prime)
+        """The prime sealed under ``ident``; a record that does not open raises ``SealedRecordError``."""
+        plaintext = self._sealer.open(READY + ident, blob)
+        try:
+            prime = int(wire.decode(plaintext, PooledPrime).prime)
+        except EncodingError:
+            raise Unavailable(f"the pooled prime {ident} does not decode; the store is damaged") from None
         if prime_id(prime) != ident:
-            raise BadRequest(f"the pooled prime {ident} holds another prime; the store is damaged")
+            raise Unavailable(f"the pooled prime {ident} holds another prime; the store is damaged")
         return prime
 
     def __repr__(self) -> str:

@@ -36,13 +36,17 @@ class AsyncStore:
         return await self._run(self.kv.take, key)
 
     async def close(self) -> None:
-        """Close the store after every call already made, then stop the worker."""
+        """Close the store after every call already made, then stop the worker.
+
+        Marked closed before the close is queued: a call made while it runs gets
+        ``Unavailable`` instead of reaching a closed backend.
+        """
         if self._closed:
             return
+        self._closed = True
         try:
-            await self._run(self.kv.close)
+            await asyncio.get_running_loop().run_in_executor(self._worker, self.kv.close)
         finally:
-            self._closed = True
             self._worker.shutdown(wait=False)
 
     async def _run(self, call, *args):

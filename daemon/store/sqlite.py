@@ -9,6 +9,7 @@ stores share the file (the node and its ledger) without seeing each other's keys
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
@@ -16,11 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from daemon.errors import Unavailable
-from daemon.store import check_batch, check_namespace, encode_key
+from daemon.store import check_batch, check_namespace, encode_key, prefix_range
 
-# Valid UTF-8 never contains the byte 0xFF, so [prefix, prefix + 0xFF) holds exactly
-# the keys that start with prefix.
-_PAST_EVERY_UTF8 = b"\xff"
+log = logging.getLogger("tssnet.store")
+
 _BUSY_TIMEOUT_S = 30.0
 
 _SCHEMA = """
@@ -68,11 +68,11 @@ class SqliteStore:
         return None if row is None else bytes(row[0])
 
     def scan(self, prefix: str) -> list[tuple[str, bytes]]:
-        low = prefix.encode()
+        low, high = prefix_range(prefix)
         with self._failures():
             rows = self._db.execute(
                 "SELECT key, value FROM kv WHERE namespace = ? AND key >= ? AND key < ? ORDER BY key",
-                (self._namespace, low, low + _PAST_EVERY_UTF8),
+                (self._namespace, low, high),
             ).fetchall()
         return [(bytes(key).decode(), bytes(value)) for key, value in rows]
 
@@ -102,15 +102,20 @@ class SqliteStore:
 
     @contextmanager
     def _failures(self) -> Iterator[None]:
-        """A locked, full or broken database file is the node's store being unavailable."""
+        """A locked, full, corrupt or closed database is the node's store being unavailable.
+
+        ``DatabaseError`` covers them all (``OperationalError``, ``IntegrityError``,
+        ``ProgrammingError`` for a closed connection, "file is not a database"), so none
+        of them reaches a user as an unexplained internal error.
+        """
         try:
             yield
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
             raise Unavailable(f"the store {self.path} failed: {exc}") from None
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when the body raises.
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when the body or the COMMIT raises.
 
         IMMEDIATE takes the write lock up front, so two connections to one file never
         both see a row inside their transactions and then both delete it.
@@ -119,10 +124,22 @@ class SqliteStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._roll_back()
                 raise
-            self._db.execute("COMMIT")
+
+    def _roll_back(self) -> None:
+        """End a failed transaction without hiding why it failed.
+
+        After some errors SQLite has already rolled back by itself; a ROLLBACK then
+        would fail with "no transaction is active" and replace the real error.
+        """
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            log.warning("store %s: rollback after a failed transaction also failed: %s", self.path, exc)
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r}, namespace={self._namespace!r})"

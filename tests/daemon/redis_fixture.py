@@ -10,7 +10,8 @@
         redis_instance.start()         # same port, same directory: the append-only log replays
 
 The server runs with ``--appendonly yes --appendfsync always``, so a write it has
-acknowledged is on disk, and ``--save ""`` so the log is the only persistence. A
+acknowledged is on disk (``RedisStore`` refuses a server without them), and
+``--save ""`` so the log is the only persistence. A
 missing binary fails the test with a message saying how to install it: CI installs
 it (scripts/system_deps.sh), and a store suite that quietly skipped Redis would
 prove nothing about it.

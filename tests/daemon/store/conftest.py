@@ -14,6 +14,7 @@ import pytest
 from daemon.store.redis import RedisStore
 from daemon.store.sqlite import SqliteStore
 from tests.daemon.redis_fixture import redis_instance, redis_server  # noqa: F401
+from tests.primepool import pool_primes
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -38,3 +39,17 @@ def open_kv(request, tmp_path):
 @pytest.fixture
 def kv(open_kv):
     return open_kv()
+
+
+@pytest.fixture
+def db(tmp_path):
+    """Where a prime pool test keeps its SQLite store."""
+    return tmp_path / "node.db"
+
+
+@pytest.fixture
+def seed_file(tmp_path):
+    """A prime pool seed file with the first six test primes."""
+    path = tmp_path / "seed.txt"
+    path.write_text("# six test primes\n" + "\n".join(f"{p:x}" for p in pool_primes()[:6]) + "\n")
+    return path

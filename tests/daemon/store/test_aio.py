@@ -18,11 +18,12 @@ class RecordingKV:
     def __init__(self) -> None:
         self.data: dict[str, bytes] = {}
         self.calls: list[tuple[str, str]] = []
+        self.threads: list[threading.Thread] = []
         self.closed = False
 
     def _note(self, name: str, key: str) -> None:
         self.calls.append((name, key))
-        self.thread = threading.current_thread().name
+        self.threads.append(threading.current_thread())
 
     def get(self, key):
         self._note("get", key)
@@ -59,7 +60,25 @@ def test_calls_run_off_the_loop_thread_in_the_order_made():
 
     assert asyncio.run(main()) == [None, b"1", b"1", []]
     assert kv.calls == [("write", "a"), ("get", "a"), ("take", "a"), ("scan", ""), ("close", "")]
-    assert kv.thread.startswith("tssnet-store") and kv.closed
+    assert len(kv.threads) == len(kv.calls) and len(set(kv.threads)) == 1   # every call, one thread
+    assert kv.threads[0] is not threading.main_thread()
+    assert kv.threads[0].name.startswith("tssnet-store") and kv.closed
+
+
+def test_a_call_made_while_closing_is_unavailable_and_never_reaches_the_store():
+    kv = RecordingKV()
+
+    async def main():
+        store = AsyncStore(kv)
+        before = store.write({"a": b"1"})
+        # close starts (and marks the store closed) before the get below is even made.
+        return await asyncio.gather(before, store.close(), store.get("a"), store.close(),
+                                    return_exceptions=True)
+
+    written, closed, got, closed_again = asyncio.run(main())
+    assert written is None and closed is None and closed_again is None
+    assert isinstance(got, Unavailable) and "shutting down" in got.message
+    assert kv.calls == [("write", "a"), ("close", "")]
 
 
 def test_errors_reach_the_caller(tmp_path):

@@ -1,4 +1,8 @@
-"""The master key: from the environment or an owner-only file, checked, never logged."""
+"""The master key: from the environment or an owner-only file, checked, never logged.
+
+The file's checks and its durable creation are daemon.secret_file's
+(tests/daemon/test_secret_file.py); here: that the master key goes through them.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +58,32 @@ def test_wrong_length_or_not_hex_is_refused(tmp_path, text):
     assert text.strip() == "" or text.strip() not in caught.value.message
     with pytest.raises(BadRequest):
         load_master_key(NodeConfig(data_dir=tmp_path), {"TSSNET_MASTER_KEY": text or "0"})
+
+
+def test_a_master_key_file_behind_a_symbolic_link_is_refused(tmp_path):
+    real = tmp_path / "real.key"
+    create_master_key(real)
+    (tmp_path / "master.key").symlink_to(real)
+    with pytest.raises(BadRequest, match="master key file .* is a symbolic link"):
+        load_master_key(NodeConfig(data_dir=tmp_path), {})
+
+
+def test_the_same_parser_for_the_file_and_the_environment(tmp_path):
+    spaced = " ".join(HEX[i:i + 2] for i in range(0, 64, 2))   # bytes.fromhex would take it
+    for text in (spaced, HEX + "\n\n", " " + HEX):
+        with pytest.raises(BadRequest, match="exactly 64 hex characters"):
+            load_master_key(config_with_file(tmp_path, text), {})
+        with pytest.raises(BadRequest, match="exactly 64 hex characters"):
+            load_master_key(NodeConfig(data_dir=tmp_path), {"TSSNET_MASTER_KEY": text})
+
+
+def test_create_flushes_the_key_and_its_directory(tmp_path, monkeypatch):
+    flushed = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (flushed.append(os.readlink(f"/proc/self/fd/{fd}")),
+                                                 real_fsync(fd)))
+    create_master_key(tmp_path / "master.key")
+    assert flushed[-1] == str(tmp_path) and len(flushed) == 2
 
 
 def test_missing_file_says_how_to_make_one(tmp_path):

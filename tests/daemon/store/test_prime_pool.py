@@ -1,10 +1,9 @@
 """The safe-prime pool: every prime handed out once, sealed at rest, refilled in the background.
 
 Most tests take primes from a seed file made of the first few 1024-bit primes of
-tests/data/safe_primes_1024.txt, with an executor that never finishes a job, so
-nothing is generated. The background tests generate 256-bit safe primes: about
-15 ms each instead of about half a second at 1024 bits, and the code path does not
-depend on the size (protocol.primes accepts 16 bits and up).
+tests/data/safe_primes_1024.txt, with an executor that checks the seed file but never
+finishes generating, so nothing is generated (see prime_pool_support). Failures, test
+primes and the damaged store are in test_prime_pool_failures.py.
 """
 
 from __future__ import annotations
@@ -12,85 +11,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-import threading
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import pytest
 
 from daemon.errors import BadRequest, Unavailable
-from daemon.prime_pool import READY, USED, PooledPrime, PrimePool, prime_id
-from daemon.store.aio import AsyncStore
-from daemon.store.sealed import SealedRecordError, Sealer
+from daemon.prime_pool import READY, USED, PooledPrime, prime_id
+from daemon.store.sealed import SealedRecordError
 from daemon.store.sqlite import SqliteStore
 from protocol.primes import is_safe_prime
+from tests.daemon.store.prime_pool_support import (
+    SMALL_BITS,
+    WAIT,
+    CountingExecutor,
+    StalledExecutor,
+    closing,
+    make_pool,
+    wait_until,
+)
 from tests.primepool import POOL_FILE, pool_primes
-
-MASTER = bytes(range(32))
-SMALL_BITS = 256
-WAIT = 30.0   # a bound on waiting for background work, never a speed assertion
-
-
-class StalledExecutor(Executor):
-    """Accepts jobs and never runs them: generation that is always still in progress."""
-
-    def __init__(self) -> None:
-        self.submitted = 0
-
-    def submit(self, fn, /, *args, **kwargs):
-        self.submitted += 1
-        return Future()
-
-
-class CountingExecutor(ThreadPoolExecutor):
-    """Runs jobs on threads and remembers the most that ever ran at once."""
-
-    def __init__(self) -> None:
-        super().__init__(4)
-        self.running = self.most = self.jobs = 0
-        self._lock = threading.Lock()
-
-    def submit(self, fn, /, *args, **kwargs):
-        def counted():
-            with self._lock:
-                self.running += 1
-                self.jobs += 1
-                self.most = max(self.most, self.running)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                with self._lock:
-                    self.running -= 1
-        return super().submit(counted)
-
-
-@pytest.fixture
-def seed_file(tmp_path):
-    path = tmp_path / "seed.txt"
-    path.write_text("# six test primes\n" + "\n".join(f"{p:x}" for p in pool_primes()[:6]) + "\n")
-    return path
-
-
-@pytest.fixture
-def db(tmp_path):
-    return tmp_path / "node.db"
-
-
-def make_pool(db, *, seed_file=None, target=2, bits=1024, executor=None, master=MASTER):
-    store = AsyncStore(SqliteStore(db))
-    pool = PrimePool(store, Sealer(master), bits=bits, target=target, seed_file=seed_file,
-                     executor=executor or StalledExecutor())
-    return pool, store
-
-
-async def closing(pool, store):
-    await pool.stop()
-    await store.close()
-
-
-async def wait_until(condition) -> None:
-    async with asyncio.timeout(WAIT):
-        while not condition():
-            await asyncio.sleep(0.01)
 
 
 def test_seed_primes_come_first_in_file_order_and_are_distinct_safe_primes(db, seed_file):

@@ -1,4 +1,8 @@
-"""The node identity: one persisted Ed25519 seed gives the peer id and the session signer."""
+"""The node identity: one persisted Ed25519 seed gives the peer id and the session signer.
+
+How the seed file is written and checked is daemon.secret_file's (tests/daemon/test_secret_file.py);
+here: that the identity uses it, and what it makes of the seed.
+"""
 
 import os
 import pickle
@@ -31,10 +35,29 @@ def test_two_new_identities_differ(tmp_path):
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o644])
 def test_a_seed_file_readable_by_others_is_refused(tmp_path, mode):
     path = tmp_path / "identity.key"
-    NodeIdentity.load_or_create(path)
+    identity = NodeIdentity.load_or_create(path)
     path.chmod(mode)
-    with pytest.raises(BadRequest, match="readable by others"):
+    with pytest.raises(BadRequest, match="identity file .* is open to group or others") as caught:
         NodeIdentity.load_or_create(path)
+    assert "chmod 600" in caught.value.message and identity.seed.hex() not in caught.value.message
+
+
+def test_a_seed_file_behind_a_symbolic_link_is_refused_and_left_alone(tmp_path):
+    real = tmp_path / "real.key"
+    identity = NodeIdentity.load_or_create(real)
+    link = tmp_path / "identity.key"
+    link.symlink_to(real)
+    with pytest.raises(BadRequest, match="symbolic link"):
+        NodeIdentity.load_or_create(link)
+    assert link.is_symlink() and NodeIdentity.load_or_create(real) == identity
+
+
+def test_a_dangling_symbolic_link_is_not_replaced_by_a_new_identity(tmp_path):
+    link = tmp_path / "identity.key"
+    link.symlink_to(tmp_path / "elsewhere.key")
+    with pytest.raises(BadRequest):
+        NodeIdentity.load_or_create(link)
+    assert not (tmp_path / "elsewhere.key").exists()
 
 
 @pytest.mark.parametrize("content", [b"", b"zz" * 32, SEED.hex()[:-2].encode(), (SEED + b"\x00").hex().encode(),
@@ -43,8 +66,9 @@ def test_a_malformed_seed_file_is_refused(tmp_path, content):
     path = tmp_path / "identity.key"
     path.write_bytes(content)
     path.chmod(0o600)
-    with pytest.raises(BadRequest, match="32-byte hex seed"):
+    with pytest.raises(BadRequest, match="exactly 64 hex characters"):
         NodeIdentity.load_or_create(path)
+    assert path.read_bytes() == content   # a damaged identity is reported, never replaced
 
 
 def test_repr_and_pickle_never_show_the_seed():

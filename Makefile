@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps test bench lint primes
+.PHONY: install system-deps test bench lint primes devnet
 
 system-deps:
 	@scripts/system_deps.sh
@@ -26,6 +26,10 @@ bench: install
 	$(PY) scripts/bench_frost.py --scheme ed25519 --parties 3 --threshold 1 --json
 	$(PY) scripts/bench_frost.py --scheme bip340 --parties 3 --threshold 1 --json
 	$(PY) scripts/bench_cmp.py --parties 3 --threshold 1 --json --runs 3 --presigns 3
+
+# The main job: three validators on loopback (HTTP on 8001-8003), logs here; Ctrl-C stops them.
+devnet: install
+	$(VENV)/bin/tssnet devnet --nodes 3
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -167,8 +167,15 @@ class LocalNodeService:
     def health(self) -> dict:
         members = self._directory.members()
         online = sum(1 for r in members if r.peer_id == self.peer_id or self._directory.online(r.peer_id))
-        return {"peer_id": self.peer_id, "validators": len(members), "online": online,
-                "version": self._version, "sessions": self._engine.running}
+        return {"status": "ok", "peer_id": self.peer_id, "validators": len(members), "online": online,
+                "version": self._version, "sessions": self._engine.running,
+                "primes_ready": self._engine.prime_pool.ready()}
+
+    def metrics(self) -> dict[str, float]:
+        """Gauges for GET /metrics, read at each scrape."""
+        facts = self.health()
+        return {"tssnet_validators": facts["validators"], "tssnet_validators_online": facts["online"],
+                "tssnet_sessions_running": facts["sessions"], "tssnet_primes_ready": facts["primes_ready"]}
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -1,0 +1,227 @@
+"""What crosses the ledger node's edges: signed envelopes to peers, blocks read back from
+the store, and JSON views for the HTTP layer.
+
+Ledger messages are already signed wire bytes (``ledger.messages.Signed``); between
+nodes each travels as the ``data`` of one ``LedgerEnvelope``, the only message type
+the ledger registers on the node's router. ``PeerLinks`` sends envelopes: one
+ordered queue and one sender task per peer, so a slow or unreachable validator
+never holds up the others or the replica. A queue that grows past its byte budget
+loses its oldest messages: PBFT is built to survive lost messages (timeouts, view
+changes and state transfer resend what matters), but not a node out of memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import asdict, dataclass
+
+from daemon.ledger_store import KVLedgerStore
+from daemon.p2p.transport import Transport, TransportError
+from ledger.block import Block, tx_hash
+from ledger.certs import sign_body
+from ledger.crypto import signing_prefix
+from ledger.events import Outgoing
+from ledger.messages import (
+    BODIES,
+    MAX_SIGNED_BYTES,
+    CommitCertificate,
+    CommittedBlock,
+    Signed,
+    Status,
+)
+from ledger.txs import KeygenTx, SignatureTx, decode_tx
+from protocol import wire
+
+log = logging.getLogger("tssnet.ledger")
+
+#: a signed ledger message: its body, a 64-byte signature and the codec's headers
+MAX_ENVELOPE_DATA = MAX_SIGNED_BYTES + 256
+#: bytes queued for one peer before its oldest messages are dropped
+MAX_QUEUED_BYTES = 64 * 1024 * 1024
+
+
+@wire.message(0x0580)
+@dataclass(frozen=True, slots=True)
+class LedgerEnvelope:
+    """One signed ledger message (``ledger.messages.Signed`` bytes) between validators."""
+
+    data: bytes = wire.field(wire.Bytes(max_size=MAX_ENVELOPE_DATA))
+
+
+class ReplicaSigner:
+    """The node identity as ``ledger.crypto.Signer``: the replica's id is the peer id."""
+
+    __slots__ = ("node_id", "public_key", "_signer")
+
+    def __init__(self, node_id: str, signer) -> None:
+        self.node_id = node_id
+        self.public_key = signer.public_key
+        self._signer = signer
+
+    def sign(self, message: bytes) -> bytes:
+        return self._signer.sign(message)
+
+    def __repr__(self) -> str:
+        return f"ReplicaSigner({self.node_id!r}, <redacted>)"
+
+
+def signed_status(signer: ReplicaSigner, chain_id: str, height: int, view: int) -> Outgoing:
+    """A ``Status`` for every validator, as ``Replica.start`` makes one."""
+    body = Status(height, view, signer.node_id)
+    return Outgoing(None, sign_body(body, signer.sign, signing_prefix(chain_id)), body)
+
+
+def load_block(store: KVLedgerStore, height: int) -> CommittedBlock | None:
+    found = store.get_block(height)
+    if found is None:
+        return None
+    return CommittedBlock(wire.decode(found[0], Block), wire.decode(found[1], CommitCertificate))
+
+
+class PeerLinks:
+    """Ordered, non-blocking delivery of envelopes, one queue and sender task per peer."""
+
+    def __init__(self, transport: Transport, send_timeout: float,
+                 max_queued_bytes: int = MAX_QUEUED_BYTES) -> None:
+        self._transport = transport
+        self._timeout = send_timeout
+        self._budget = max_queued_bytes
+        self._queues: dict[str, _Queue] = {}
+        self._tasks: list[asyncio.Task] = []
+        self.sent = 0
+        self.failed = 0
+        self.overflowed = 0
+
+    def send(self, peer_id: str, payload: bytes) -> None:
+        queue = self._queues.get(peer_id)
+        if queue is None:
+            queue = self._queues[peer_id] = _Queue()
+            self._tasks.append(asyncio.get_running_loop().create_task(self._run(peer_id, queue)))
+        self.overflowed += queue.push(payload, self._budget)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        self._queues.clear()
+
+    async def _run(self, peer_id: str, queue: _Queue) -> None:
+        failing = False
+        while True:
+            payload = await queue.pop()
+            try:
+                await self._transport.send(peer_id, payload, self._timeout)
+            except TransportError as exc:
+                self.failed += 1
+                # Once per outage, not once per message: a validator down for a minute
+                # would otherwise fill the log with every vote it missed.
+                if not failing:
+                    log.warning("ledger peer %s unreachable, its messages are dropped: %s", peer_id, exc)
+                failing = True
+            except Exception:
+                self.failed += 1
+                log.exception("sending a ledger message to %s failed", peer_id)
+            else:
+                self.sent += 1
+                if failing:
+                    log.info("ledger peer %s reachable again", peer_id)
+                failing = False
+
+
+class _Queue:
+    """A FIFO of payloads with a byte budget; ``push`` drops the oldest to stay within it."""
+
+    def __init__(self) -> None:
+        self._items: deque[bytes] = deque()
+        self._bytes = 0
+        self._ready = asyncio.Event()
+
+    def push(self, payload: bytes, budget: int) -> int:
+        dropped = 0
+        while self._items and self._bytes + len(payload) > budget:
+            self._bytes -= len(self._items.popleft())
+            dropped += 1
+        self._items.append(payload)
+        self._bytes += len(payload)
+        self._ready.set()
+        return dropped
+
+    async def pop(self) -> bytes:
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        payload = self._items.popleft()
+        self._bytes -= len(payload)
+        return payload
+
+
+# --- JSON views for the HTTP layer ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerStatus:
+    chain_id: str
+    genesis_hash: str           # hex
+    state: str                  # "new" | "starting" | "running" | "stopped" | "halted"
+    height: int
+    last_block_hash: str        # hex; the genesis hash before block 1
+    view: int
+    view_changing: bool
+    primary: str                # peer id of the view's primary
+    validators: tuple[str, ...]  # peer ids voting on the next block
+
+    def to_json(self) -> dict:
+        return asdict(self) | {"validators": list(self.validators)}
+
+
+@dataclass(frozen=True)
+class TxReceipt:
+    tx_hash: str                # hex
+    height: int | None          # the block it committed in, once known
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def block_view(committed: CommittedBlock) -> dict:
+    """A committed block as the API shows it: header, transactions and commit certificate."""
+    block, cert = committed.block, committed.certificate
+    header = block.header
+    return {
+        "height": header.height,
+        "hash": block.hash().hex(),
+        "prev_hash": header.prev_hash.hex(),
+        "timestamp_ms": header.timestamp_ms,
+        "proposer": header.proposer,
+        "tx_root": header.tx_root.hex(),
+        "transactions": [_tx_view(data) for data in block.txs],
+        "certificate": {
+            "view": cert.view,
+            "height": cert.seq,
+            "block_hash": cert.digest.hex(),
+            "signers": [_signer_of(raw) for raw in cert.commits],
+            "commits": [raw.hex() for raw in cert.commits],
+        },
+    }
+
+
+def _tx_view(data: bytes) -> dict:
+    view = {"hash": tx_hash(data).hex(), "data": data.hex()}
+    tx = decode_tx(data)  # every committed transaction decoded when its block was checked
+    if isinstance(tx, KeygenTx):
+        return view | {"type": "keygen", "key_id": tx.key_id, "scheme": tx.scheme,
+                       "public_key": tx.public_key.hex(), "threshold": tx.threshold}
+    if isinstance(tx, SignatureTx):
+        return view | {"type": "signature", "key_id": tx.key_id,
+                       "signature": tx.signature.hex(), "message": tx.message.hex()}
+    return view | {"type": "validator_set", "add": [v.id for v in tx.add], "remove": list(tx.remove)}
+
+
+def _signer_of(raw: bytes) -> str:
+    return BODIES.decode(wire.decode(raw, Signed).body).replica

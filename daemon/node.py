@@ -72,6 +72,7 @@ class Node:
         record = ValidatorRecord.create(identity, tuple(transport.listen_addrs), config.http_url,
                                         int(time.time() * 1000))
         directory = ValidatorDirectory(store, record)
+        directory.use_connectivity(transport.connected)
         discovery = Discovery(identity, directory, transport, bootstrap=list(config.bootstrap),
                               join_secret=config.join_secret)
         await discovery.start()

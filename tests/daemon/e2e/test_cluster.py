@@ -102,7 +102,8 @@ def test_a_killed_node_fails_its_session_and_the_others_keep_serving(tmp_path):
         assert view["error"]["type"] in ("session_timeout", "peer_unreachable"), view
         assert view["error"]["message"]
         assert c.client(2).health()["status"] == "ok"
-        signed = c.client(2).sign(survivors_key["key_id"], message=b"still up", hash="sha256", players=[0, 1])
+        survivors = [c.nodes[0].peer_id, c.nodes[1].peer_id]
+        signed = c.client(2).sign(survivors_key["key_id"], message=b"still up", hash="sha256", players=survivors)
         ecdsa_verifies(signed, b"still up", sha256)
     finally:
         c.close()

@@ -87,6 +87,9 @@ class Primes:
     def __len__(self) -> int:
         return len(self._primes)
 
+    def ready(self) -> int:
+        return len(self._primes)
+
     async def take(self, count: int, timeout: float) -> list[int]:
         if len(self._primes) < count:
             raise TimeoutError("no primes left in the test slice")

@@ -25,6 +25,9 @@ log = logging.getLogger("tssnet.p2p")
 
 #: How long ``stop`` lets the service wind down before cancelling it outright.
 STOP_GRACE_SECONDS = 1.5
+#: how long ``stop`` waits for trio's own teardown once the service has ended
+JOIN_POLL_SECONDS = 0.005
+JOIN_POLLS = 200
 
 
 class TrioBridge:
@@ -98,9 +101,14 @@ class TrioBridge:
             await asyncio.wait_for(asyncio.shield(self._finished), STOP_GRACE_SECONDS + 2)
         except TimeoutError:
             log.error("p2p thread did not stop in time")
-        # trio.run only has its own teardown left once _main has returned
-        self._thread.join(1)
-        self._thread = None
+        # trio.run only has its own teardown left once _main has returned; wait for it
+        # without blocking asyncio, so a thread that does not end cannot stall the loop
+        thread, self._thread = self._thread, None
+        for _ in range(JOIN_POLLS):
+            if not thread.is_alive():
+                return
+            await asyncio.sleep(JOIN_POLL_SECONDS)
+        log.error("p2p thread still running after stop; left behind as a daemon thread")
 
     # -- asyncio -> trio ---------------------------------------------------------------
 
@@ -196,37 +204,58 @@ class TrioBridge:
 class OrderedInbox:
     """Hands items from trio to an asyncio handler, one at a time and in order.
 
-    ``put`` (trio side) waits only while ``depth`` items are still unhandled, so a
-    slow handler holds back its own stream and no other.
+    ``put`` (trio side) waits while ``depth`` items are unhandled, or while the sizes
+    given with them add up past ``budget_bytes`` (one item always fits), so a slow
+    handler holds back its own stream and no other, and what waits stays bounded.
     """
 
-    def __init__(self, bridge: TrioBridge, handler: Callable[..., Awaitable[None]], depth: int = 16) -> None:
+    def __init__(self, bridge: TrioBridge, handler: Callable[..., Awaitable[None]], depth: int = 16,
+                 budget_bytes: int | None = None) -> None:
         self._bridge = bridge
         self._handler = handler
-        self._slots = trio.Semaphore(depth)
+        self._depth = depth
+        self._budget = budget_bytes
+        self._count = 0
+        self.queued_bytes = 0  # trio side: sizes of the items not yet handled
+        self._room = trio.lowlevel.ParkingLot()
+        self._in_order = trio.Lock()  # waiting puts go through first come, first served
         self._token = trio.lowlevel.current_trio_token()
         self._pending: collections.deque[tuple] = collections.deque()
         self._drainer: asyncio.Task | None = None
 
-    async def put(self, *item: Any) -> None:
-        await self._slots.acquire()
-        self._bridge.to_asyncio(self._accept, item)
+    def _full(self, size: int) -> bool:
+        if self._count >= self._depth:
+            return True
+        return self._budget is not None and self._count > 0 and self.queued_bytes + size > self._budget
 
-    def _accept(self, item: tuple) -> None:
-        self._pending.append(item)
+    async def put(self, *item: Any, size: int = 0) -> None:
+        async with self._in_order:
+            while self._full(size):
+                await self._room.park()
+            self._count += 1
+            self.queued_bytes += size
+        self._bridge.to_asyncio(self._accept, item, size)
+
+    def _release(self, size: int) -> None:
+        self._count -= 1
+        self.queued_bytes -= size
+        self._room.unpark_all()
+
+    def _accept(self, item: tuple, size: int) -> None:
+        self._pending.append((item, size))
         if self._drainer is None or self._drainer.done():
             self._drainer = self._bridge.create_task(self._drain())
 
     async def _drain(self) -> None:
         while self._pending:
-            item = self._pending.popleft()
+            item, size = self._pending.popleft()
             try:
                 await self._handler(*item)
             except Exception:
                 log.exception("p2p handler failed")
             finally:
                 with contextlib.suppress(trio.RunFinishedError):
-                    self._token.run_sync_soon(self._slots.release)
+                    self._token.run_sync_soon(self._release, size)
 
 
 def _settle(future: asyncio.Future, value: Any, error: BaseException | None) -> None:

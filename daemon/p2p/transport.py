@@ -13,7 +13,8 @@ Two kinds of traffic:
 * ``request_hello`` / the hello handler: one small request and answer on a separate
   protocol that is open to peers not yet admitted, for joining and learning the
   validator set from a bootstrap peer.
-* ``publish`` / ``subscribe``: gossipsub, for small announcements only (≤ 64 KiB).
+* ``publish`` / ``subscribe``: gossipsub, for small announcements only (≤ 64 KiB),
+  heard (and relayed) only from admitted origins, rate-limited per origin.
 
 All methods are called from the asyncio loop; handlers are called on it too.
 """
@@ -56,7 +57,8 @@ class Transport(Protocol):
     async def send(self, peer_id: str, payload: bytes, timeout: float = 10.0) -> None:
         """Queue ``payload`` on the peer's stream, dialling with backoff if needed.
 
-        Raises ``TransportError`` when the peer stays unreachable for ``timeout``.
+        Raises ``TransportError`` when the peer stays unreachable for ``timeout``,
+        and at once for a peer with no known address and no connection.
         """
 
     async def request_hello(self, multiaddr: str, request: bytes, timeout: float = 10.0) -> tuple[str, bytes]:

@@ -19,9 +19,15 @@ import os
 import secrets
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
+from daemon.orphans import exit_with_parent
 from daemon.sessions import worker
 
 log = logging.getLogger("tssnet.sessions")
+
+
+def _init_process(owner: str, seed: bytes) -> None:
+    exit_with_parent()   # a SIGKILLed node must not leave its workers behind
+    worker.init(owner, seed)
 
 
 class WorkerSlots:
@@ -38,7 +44,7 @@ class WorkerSlots:
         context = multiprocessing.get_context("spawn")
         for _ in range(self._count):
             if self._processes:
-                slot = ProcessPoolExecutor(1, mp_context=context, initializer=worker.init,
+                slot = ProcessPoolExecutor(1, mp_context=context, initializer=_init_process,
                                            initargs=(self.owner, self._seed))
             else:
                 slot = ThreadPoolExecutor(1, initializer=worker.init, initargs=(self.owner, self._seed))

@@ -80,6 +80,14 @@ class Cluster:
             node.process.send_signal(signal.SIGKILL)
         node.process.wait()
 
+    def children(self, index: int) -> set[int]:
+        """Pids of the node's child processes (its worker pools), from /proc."""
+        pid = self.nodes[index - 1].process.pid
+        found: set[int] = set()
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found.update(int(c) for c in (task / "children").read_text().split())
+        return found
+
     def log(self, index: int) -> str:
         path = self.nodes[index - 1].data_dir / "node.log"
         return path.read_text(errors="replace") if path.exists() else ""

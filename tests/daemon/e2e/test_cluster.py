@@ -9,6 +9,9 @@ independent library (coincurve for ECDSA and BIP340, PyNaCl for Ed25519).
 from __future__ import annotations
 
 import hashlib
+import os
+import time
+from pathlib import Path
 
 import coincurve
 import pytest
@@ -95,15 +98,33 @@ def test_a_killed_node_fails_its_session_and_the_others_keep_serving(tmp_path):
         c.start()
         survivors_key = c.client(1).keygen(scheme="ecdsa", curve="secp256k1", threshold=1)
         session_id = c.client(1).start_keygen(threshold=1)
+        workers = c.children(3)
+        assert workers, "a node runs its protocol rounds and prime search in worker processes"
         c.kill(3)
         view = c.client(1).wait_session(session_id, timeout=40)
         # Within the keygen timeout (15 s), with a reason a user can act on.
         assert view["state"] == "failed", view
         assert view["error"]["type"] in ("session_timeout", "peer_unreachable"), view
         assert view["error"]["message"]
+        # A SIGKILLed node leaves no worker processes behind.
+        assert all(_exits(pid, within=10) for pid in workers)
         assert c.client(2).health()["status"] == "ok"
         survivors = [c.nodes[0].peer_id, c.nodes[1].peer_id]
         signed = c.client(2).sign(survivors_key["key_id"], message=b"still up", hash="sha256", players=survivors)
         ecdsa_verifies(signed, b"still up", sha256)
     finally:
         c.close()
+
+
+def _exits(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}/stat").exists() else "X"
+        if state == "Z":   # exited, waiting for init to reap it
+            return True
+        time.sleep(0.2)
+    return False

@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import math
 import secrets
 import statistics
 import sys
@@ -41,8 +42,9 @@ from daemon.client import AsyncClient  # noqa: E402
 
 def summary(samples: list[float], scale: float = 1.0) -> dict:
     ordered = sorted(samples)
+    nearest_rank = max(0, math.ceil(0.9 * len(ordered)) - 1)
     return {"n": len(ordered), "p50": round(statistics.median(ordered) * scale, 3),
-            "p90": round(ordered[int(0.9 * (len(ordered) - 1))] * scale, 3)}
+            "p90": round(ordered[nearest_rank] * scale, 3)}
 
 
 async def wait_for(check, timeout: float, what: str, poll: float = 0.2) -> float:

@@ -233,12 +233,23 @@ class Discovery:
             if answered:
                 log.info("joined through %d of %d bootstrap peers: %d validators known",
                          len(answered), len(self.bootstrap), len(self.directory.members()))
+                await self._introduce({peer_of_multiaddr(addr) for addr in answered})
                 self.joined.set()
                 return
             log.warning("no bootstrap peer answered (%d tried); retrying in %.1f s",
                         len(self.bootstrap), delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.retry_max)
+
+    async def _introduce(self, greeted: set[str | None]) -> None:
+        """Hello every other member once: gossip reaches a new node's peers only after
+        the mesh includes it, so without this they would learn of it at the next resync."""
+        for record in self.directory.members():
+            if record.peer_id == self.peer_id or record.peer_id in greeted:
+                continue
+            for addr in record.dial_addrs():
+                if await self._hello_logged(addr):
+                    break
 
     async def _hello_logged(self, addr: str) -> bool:
         # A transport failing in a way its contract does not name must not end the loop.

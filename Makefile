@@ -26,6 +26,7 @@ bench: install
 	$(PY) scripts/bench_frost.py --scheme ed25519 --parties 3 --threshold 1 --json
 	$(PY) scripts/bench_frost.py --scheme bip340 --parties 3 --threshold 1 --json
 	$(PY) scripts/bench_cmp.py --parties 3 --threshold 1 --json --runs 3 --presigns 3
+	$(PY) scripts/bench_node.py --nodes 3 --json
 
 # The main job: three validators on loopback (HTTP on 8001-8003), logs here; Ctrl-C stops them.
 devnet: install

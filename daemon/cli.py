@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import secrets
 import sys
 from importlib.metadata import version
 from pathlib import Path
 
 from daemon import config as node_config
-from daemon.errors import NodeError
+from daemon import logs
+from daemon.errors import BadRequest, NodeError
+
+log = logging.getLogger("tssnet.node")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,18 +43,26 @@ def _node_options(parser: argparse.ArgumentParser) -> None:
                         help="a validator to join through, /ip4/H/tcp/P/p2p/PEER (repeatable)")
     parser.add_argument("--redis-url", help="keep state in Redis instead of the embedded SQLite store")
     parser.add_argument("--api-key", dest="api_keys", action="append", metavar="KEY",
-                        help="an API key clients must present (repeatable)")
+                        help="an API key clients must present, at least 16 characters (repeatable; "
+                             "visible in ps: prefer the config file or TSSNET_API_KEYS)")
     parser.add_argument("--master-key-file", type=Path,
                         help=f"file with the hex master key sealing secrets at rest "
                              f"(or set {node_config.MASTER_KEY_ENV})")
-    parser.add_argument("--join-secret", help="peers must know this secret to join the validator set")
+    parser.add_argument("--join-secret",
+                        help="peers must know this secret to join the validator set; required when "
+                             "p2p_host is not loopback (visible in ps: prefer the config file or "
+                             "TSSNET_JOIN_SECRET)")
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"))
     parser.add_argument("--log-json", action="store_true", default=None, help="log one JSON object per line")
 
 
 def _add_node(commands) -> None:
-    parser = commands.add_parser("node", help="run a validator node",
-                                 description="Run a validator node until Ctrl-C or SIGTERM.")
+    parser = commands.add_parser(
+        "node", help="run a validator node",
+        description="Run a validator node until Ctrl-C or SIGTERM. Secrets (API keys, the join "
+        "secret, the master key) are better kept in the config file (mode 0600) or the environment "
+        "(TSSNET_API_KEYS, TSSNET_JOIN_SECRET, TSSNET_MASTER_KEY) than given as flags: any user of "
+        "the machine can read a process's flags (ps).")
     parser.add_argument("--config", type=Path, help="TOML config file (see tssnet init)")
     _node_options(parser)
     parser.set_defaults(func=_run_node)
@@ -64,7 +77,9 @@ def _add_init(commands) -> None:
     parser.add_argument("--p2p-port", type=int, help="libp2p TCP port (default 9001)")
     parser.add_argument("--bootstrap", action="append", metavar="MULTIADDR",
                         help="a validator to join through (repeatable)")
-    parser.add_argument("--join-secret", help="the network's join secret, if it has one")
+    parser.add_argument("--join-secret",
+                        help="the network's join secret (from its first node's config.toml); "
+                             "default: a new random one, for the first node of a new network")
     parser.add_argument("--api-key", help="use this API key instead of a random one")
     parser.set_defaults(func=_run_init)
 
@@ -90,19 +105,29 @@ def _run_node(args) -> int:
     overrides = {name: getattr(args, name, None) for name in node_config.FIELDS}
     overrides = {k: (tuple(v) if isinstance(v, list) else v) for k, v in overrides.items() if v is not None}
     config = node_config.load(args.config, overrides)
+    logs.setup(config.log_level, as_json=config.log_json)
+    for warning in node_config.warnings(config):
+        log.warning("%s", warning)
     return run_node(config)
 
 
 def _run_init(args) -> int:
     from daemon.init import init_node
+    if args.bootstrap and args.join_secret is None:
+        raise BadRequest("joining a network through --bootstrap needs its --join-secret "
+                         "(join_secret in the config.toml of the node that started it)")
+    join_secret = args.join_secret if args.join_secret is not None else secrets.token_urlsafe(24)
     options = {"http_port": args.http_port, "p2p_port": args.p2p_port,
-               "bootstrap": args.bootstrap, "join_secret": args.join_secret}
+               "bootstrap": args.bootstrap, "join_secret": join_secret}
     result = init_node(args.data_dir, {k: v for k, v in options.items() if v is not None},
                        api_key=args.api_key)
     print(f"config:   {result.config_path}\npeer id:  {result.peer_id}\n"
           f"multiaddr (for other nodes' --bootstrap): {result.multiaddr}\n"
           f"API key:  in the config (api_keys)\n"
           f"start it: tssnet node --config {result.config_path}")
+    if args.join_secret is None:
+        print(f"join secret: a new random one, in the config (join_secret); every other node of this "
+              f"network needs it: tssnet init --join-secret <it> --bootstrap {result.multiaddr} ...")
     return 0
 
 
@@ -116,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 0
+        parser.print_help(sys.stderr)
+        return 2   # no command: a usage error, as argparse's own
     try:
         return args.func(args)
     except NodeError as exc:

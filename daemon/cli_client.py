@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable
 from typing import Any
 
-from daemon.client import ApiError, AsyncClient, Player
+from daemon.client import DEFAULT_TIMEOUT, ApiError, AsyncClient, Player
 
 DEFAULT_NODE = "http://127.0.0.1:8001"
 API_KEY_ENV = "TSSNET_API_KEY"
@@ -41,8 +41,9 @@ def add_client_commands(subparsers: argparse._SubParsersAction) -> None:
     common.add_argument("--api-key", metavar="KEY",
                         help=f"the node's API key (default: ${API_KEY_ENV}, which is safer than a flag)")
     common.add_argument("--json", action="store_true", help="print the node's JSON answer (for scripts)")
-    common.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
-                        help="give up waiting for the node after this long (default: 300)")
+    common.add_argument("--timeout", type=float, metavar="SECONDS",
+                        help=f"give up waiting for the node after this long (default: {DEFAULT_TIMEOUT:g}; "
+                             "keygen: as long as the node waits for its keygen)")
 
     keygen = subparsers.add_parser("keygen", parents=[common], help="generate a threshold key",
                                    description="Generate a key shared by the validators and wait for it.")
@@ -112,7 +113,8 @@ def _run(args: argparse.Namespace, work, *, progress: str | None = None) -> int:
         return 1
 
     async def session() -> Any:
-        async with AsyncClient(args.node, api_key, timeout=args.timeout) as client:
+        timeout = args.timeout if args.timeout is not None else DEFAULT_TIMEOUT
+        async with AsyncClient(args.node, api_key, timeout=timeout) as client:
             show = progress is not None and not args.json and sys.stderr.isatty()
             return await _with_progress(progress, work(client), show)
 
@@ -125,7 +127,14 @@ def _run(args: argparse.Namespace, work, *, progress: str | None = None) -> int:
         # The node carries on with a started keygen or signature; only this wait stops.
         print("interrupted (the node may still finish the operation)", file=sys.stderr)
         return 130
-    print(json.dumps(answer, indent=2) if args.json else render(answer))
+    if args.json:
+        print(json.dumps(answer, indent=2))
+        return 0
+    try:
+        print(render(answer))
+    except (KeyError, TypeError, ValueError):
+        print(f"error: the node's answer lacks documented fields: {json.dumps(answer)[:200]}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -152,7 +161,8 @@ async def _with_progress(label: str | None, work: Awaitable, show: bool) -> Any:
 
 def _keygen(args: argparse.Namespace) -> int:
     async def work(client: AsyncClient):
-        key = await client.keygen(args.scheme, args.curve, args.threshold, args.players, args.key_id)
+        key = await client.keygen(args.scheme, args.curve, args.threshold, args.players, args.key_id,
+                                  timeout=args.timeout)
         return key, _render_key
     return _run(args, work, progress=f"running the {args.scheme} keygen")
 
@@ -194,7 +204,7 @@ def _validators(args: argparse.Namespace) -> int:
 
 
 def _render_fields(answer: dict) -> str:
-    width = max(len(name) for name in answer)
+    width = max((len(name) for name in answer), default=0)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in answer.items())
 
 

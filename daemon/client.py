@@ -10,7 +10,9 @@
 Answers are the JSON objects the API documents (see ``GET /openapi.json``). Bytes
 arguments (messages, digests) are hex-encoded for you; a str is sent as given, so it
 must already be hex. Every failure raises ``ApiError`` with the node's error type and
-message; a node that cannot be reached is ``ApiError(0, "unreachable", ...)``.
+message; a node that cannot be reached is ``ApiError(0, "unreachable", ...)``, and an
+answer that is not the documented JSON object (or a redirect, which is never followed,
+so the API key goes to no other host) is ``ApiError(status, "bad_response", ...)``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ import aiohttp
 
 Player = int | str
 DEFAULT_TIMEOUT = 300.0
+#: the longest keygen wait the API takes (its ``timeout`` field, and the node's keygen_timeout)
+KEYGEN_TIMEOUT_MAX = 3600.0
+#: how much longer than the node's own wait the client waits for the answer
+ANSWER_MARGIN = 30.0
 
 
 class ApiError(Exception):
@@ -70,18 +76,27 @@ class AsyncClient:
             self._session = None
 
     async def _request(self, method: str, path: str, *, json_body: Any = None,
-                       params: dict[str, str] | None = None, as_text: bool = False) -> Any:
+                       params: dict[str, str] | None = None, as_text: bool = False,
+                       timeout: float | None = None) -> Any:
+        """The node's JSON object (``as_text``: its text); ``timeout`` overrides the client's."""
         if self._session is None:
             self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
+        # (aiohttp reads timeout=None as "no timeout": pass one only to override the client's.)
+        per_call = {"timeout": aiohttp.ClientTimeout(total=timeout)} if timeout is not None else {}
         try:
-            async with self._session.request(method, self.base_url + path, json=json_body,
-                                             params=params) as response:
+            # Never follow a redirect: it would carry the API key to wherever it points.
+            async with self._session.request(method, self.base_url + path, json=json_body, params=params,
+                                             allow_redirects=False, **per_call) as response:
                 text = await response.text()
                 status = response.status
+                location = response.headers.get("Location", "")
         except TimeoutError:
             raise ApiError(0, "timeout", f"{self.base_url} did not answer in time") from None
         except aiohttp.ClientError as exc:
             raise ApiError(0, "unreachable", f"cannot reach {self.base_url}: {exc}") from None
+        if 300 <= status < 400:
+            raise ApiError(status, "bad_response",
+                           f"the node answered a redirect to {location[:200]!r}; not followed")
         if status == 204:
             return None
         if as_text and status < 400:
@@ -95,16 +110,24 @@ class AsyncClient:
             if not isinstance(error, dict):
                 raise ApiError(status, "bad_response", f"the node answered HTTP {status}: {text[:200]!r}")
             raise ApiError(status, str(error.get("type", "error")), str(error.get("message", "")))
+        if not isinstance(data, dict):
+            raise ApiError(status, "bad_response", f"the node answered JSON that is not an object: {text[:200]!r}")
         return data
+
+    async def _field(self, name: str, method: str, path: str, kind: type, **options: Any) -> Any:
+        """One field of the node's answer, which must be there with the documented type."""
+        value = (await self._request(method, path, **options)).get(name)
+        if not isinstance(value, kind):
+            raise ApiError(200, "bad_response", f"the node's answer to {method} {path} has no valid {name!r}")
+        return value
 
     # -- sessions and the seed project's endpoints --
 
     async def start_keygen(self, scheme: str | None = None, curve: str | None = None,
                            threshold: int | None = None) -> str:
         """Starts a keygen among all validators (``POST /start``); returns the session id."""
-        answer = await self._request("POST", "/start", json_body=_body(scheme=scheme, curve=curve,
-                                                                       threshold=threshold))
-        return answer["session_id"]
+        return await self._field("session_id", "POST", "/start", str,
+                                 json_body=_body(scheme=scheme, curve=curve, threshold=threshold))
 
     async def session(self, session_id: str) -> dict:
         return await self._request("GET", f"/v1/sessions/{_segment(session_id)}")
@@ -114,12 +137,12 @@ class AsyncClient:
         deadline = time.monotonic() + timeout
         while True:
             view = await self.session(session_id)
-            if view["state"] in ("done", "failed") or time.monotonic() >= deadline:
+            if view.get("state") in ("done", "failed") or time.monotonic() >= deadline:
                 return view
             await asyncio.sleep(poll)
 
     async def validators(self) -> list[dict]:
-        return (await self._request("GET", "/validators"))["validators"]
+        return await self._field("validators", "GET", "/validators", list)
 
     async def broadcast(self, round_id: str, message: str) -> dict:
         return await self._request("POST", "/broadcast", json_body={"roundId": round_id, "message": message})
@@ -129,24 +152,30 @@ class AsyncClient:
                                    json_body={"roundId": round_id, "message": message})
 
     async def get_messages(self, round_id: str) -> list[dict]:
-        return (await self._request("GET", "/get-message", params={"roundId": round_id}))["messages"]
+        return await self._field("messages", "GET", "/get-message", list, params={"roundId": round_id})
 
     async def get_direct_messages(self, round_id: str) -> list[dict]:
-        answer = await self._request("GET", "/get-direct-message", params={"roundId": round_id})
-        return answer["messages"]
+        return await self._field("messages", "GET", "/get-direct-message", list, params={"roundId": round_id})
 
     # -- key management --
 
     async def keygen(self, scheme: str, curve: str | None, threshold: int,
                      players: list[Player] | None = None, key_id: str | None = None,
                      timeout: float | None = None) -> dict:
-        """Generates a key and waits for it (``POST /v1/keys``); returns the key."""
+        """Generates a key and waits for it (``POST /v1/keys``); returns the key.
+
+        ``timeout``: how long the node waits for the keygen (default: its keygen_timeout,
+        at most ``KEYGEN_TIMEOUT_MAX``); this call waits a little longer than that, whatever
+        the client's own timeout, so a keygen the node finishes is never cut off here.
+        """
         body = _body(scheme=scheme, curve=curve, threshold=threshold,
                      players=list(players) if players is not None else None, key_id=key_id, timeout=timeout)
-        return await self._request("POST", "/v1/keys", json_body=body)
+        wait = (timeout if timeout is not None else KEYGEN_TIMEOUT_MAX) + ANSWER_MARGIN
+        return await self._request("POST", "/v1/keys", json_body=body,
+                                   timeout=max(wait, self._timeout.total or 0))
 
     async def keys(self) -> list[dict]:
-        return (await self._request("GET", "/v1/keys"))["keys"]
+        return await self._field("keys", "GET", "/v1/keys", list)
 
     async def key(self, key_id: str) -> dict:
         return await self._request("GET", f"/v1/keys/{_segment(key_id)}")

@@ -3,12 +3,15 @@
 Every option has a default that is safe for a validator holding real keys; the ones
 that weaken something (``join_secret`` unset) are logged as warnings at start. A value
 given on the command line wins over the environment (``TSSNET_<OPTION>``), which wins
-over the file. ``--set option=value`` (devnet) parses ``value`` as a TOML value.
+over the file. In the environment and ``--set option=value`` (devnet), a string option
+is taken verbatim, a list as comma-separated or a TOML array, and a number or boolean
+as a TOML value.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass
@@ -18,6 +21,10 @@ from typing import Any
 from daemon.errors import BadRequest
 
 ENV_PREFIX = "TSSNET_"
+#: the shortest API key accepted (tssnet init and the devnet make 22 or more characters)
+MIN_API_KEY_LENGTH = 16
+#: the longest keygen_timeout or session_timeout: the HTTP API and the SDK wait up to this long
+MAX_TIMEOUT = 3600.0
 #: the node master key may come from here instead of a file (hex, 32 bytes)
 MASTER_KEY_ENV = "TSSNET_MASTER_KEY"
 
@@ -43,6 +50,9 @@ class NodeConfig:
     join_secret: str | None = None
     #: the URL users reach this node's API at, published with its validator record
     public_url: str | None = None
+    #: the PBFT ledger's genesis file (JSON: chain id, validators); unset, or this node not
+    #: among its validators: the ledger is off and keygens are not recorded in it
+    ledger_genesis: Path | None = None
     keygen_timeout: float = 180.0
     session_timeout: float = 60.0
     #: presignatures kept ready per ECDSA key for its default signers (0: none ahead)
@@ -89,13 +99,31 @@ def load(path: Path | None = None, overrides: dict[str, Any] | None = None,
     for name in FIELDS:
         raw = env.get(ENV_PREFIX + name.upper())
         if raw is not None:
-            values[name] = parse_value(raw)
+            values[name] = parse_value(name, raw)
     values.update({k: v for k, v in (overrides or {}).items() if v is not None})
     return build(values)
 
 
-def parse_value(raw: str) -> Any:
-    """A TOML value (``8001``, ``true``, ``["a", "b"]``), or the string itself."""
+def parse_value(name: str, raw: str) -> Any:
+    """An environment or ``--set`` value of option ``name``.
+
+    Strings and paths are kept verbatim (a secret such as ``1e10`` or ``true`` stays
+    that text); a list is a TOML array (``["a", "b"]``) or comma-separated (``a,b``);
+    numbers and booleans are TOML values (``8001``, ``true``).
+    """
+    annotation = str(FIELDS[name].type)
+    if "tuple" in annotation:
+        text = raw.strip()
+        if text.startswith("["):
+            return _toml_value(text)
+        return [item.strip() for item in text.split(",") if item.strip()]
+    if "str" in annotation or "Path" in annotation:
+        return raw
+    return _toml_value(raw.strip())
+
+
+def _toml_value(raw: str) -> Any:
+    # Unparseable text goes on as a string, which _coerce refuses for a non-string option.
     try:
         return tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
@@ -108,7 +136,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     name = name.strip().replace("-", "_")
     if not sep or name not in FIELDS:
         raise BadRequest(f"--set takes option=value with a known option, not {text!r}")
-    return name, parse_value(raw.strip())
+    return name, parse_value(name, raw)
 
 
 def build(values: dict[str, Any]) -> NodeConfig:
@@ -130,7 +158,9 @@ def _coerce(name: str, value: Any) -> Any:
             return None if value is None else Path(os.path.expanduser(str(value)))
         if "tuple" in annotation:
             items = [value] if isinstance(value, str) else list(value)
-            return tuple(str(item) for item in items if str(item))
+            if not all(isinstance(item, str) for item in items):
+                raise TypeError   # never str() a number into a key: quote it in TOML
+            return tuple(items)
         if kind is bool:
             if not isinstance(value, bool):
                 raise TypeError
@@ -141,7 +171,9 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         if kind is float:
             return float(value)
-        return None if value is None else str(value)
+        if value is not None and not isinstance(value, str):
+            raise TypeError
+        return value
     except (TypeError, ValueError):
         raise BadRequest(f"option {name}: {value!r} is not a valid value") from None
 
@@ -152,8 +184,18 @@ def check(config: NodeConfig) -> None:
         if not 0 <= port <= 65535:
             raise BadRequest(f"{name} must be a port number, not {port}")
     for name in ("keygen_timeout", "session_timeout"):
-        if getattr(config, name) <= 0:
-            raise BadRequest(f"{name} must be positive")
+        if not 0 < getattr(config, name) <= MAX_TIMEOUT:
+            raise BadRequest(f"{name} must be positive and at most {MAX_TIMEOUT:g} seconds")
+    short = [key for key in config.api_keys if len(key) < MIN_API_KEY_LENGTH]
+    if short:
+        raise BadRequest(f"api_keys: every key needs at least {MIN_API_KEY_LENGTH} characters "
+                         f"({len(short)} shorter; tssnet init makes random ones)")
+    if config.join_secret == "":
+        raise BadRequest("join_secret is empty: leave it unset (loopback only) or give a secret")
+    if config.join_secret is None and not is_loopback(config.p2p_host):
+        raise BadRequest(f"p2p_host {config.p2p_host} is reachable from other machines: set join_secret "
+                         "(--join-secret, TSSNET_JOIN_SECRET or the config file) so that only peers "
+                         "knowing it can join the validator set")
     for name in ("presign_pool_size", "prime_pool_size", "workers"):
         if getattr(config, name) < 0:
             raise BadRequest(f"{name} cannot be negative")
@@ -170,3 +212,22 @@ def check(config: NodeConfig) -> None:
             "insecure_test_primes = true to use it, only on a node that never holds real funds")
     if config.redis_url is not None and not config.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise BadRequest("redis_url must be a redis://, rediss:// or unix:// URL")
+
+
+def is_loopback(host: str) -> bool:
+    """True when only this machine can reach ``host``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def warnings(config: NodeConfig) -> list[str]:
+    """What the node should warn about at start: valid, but weaker than it could be."""
+    found = []
+    if not is_loopback(config.http_host):
+        found.append(f"the HTTP API listens on {config.http_host} without TLS: API keys and "
+                     "signatures cross the network in clear; put it behind a TLS-terminating proxy")
+    return found

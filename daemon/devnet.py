@@ -4,6 +4,8 @@ Node i (1-based) serves HTTP on base_port + i and libp2p on base_port + 1000 + i
 its state in <data-dir>/node-i, and logs to <data-dir>/node-i/node.log (and, unless
 quiet, to this terminal with a node prefix). Node 1 is every other node's bootstrap
 peer. All nodes share one API key and one join secret, both random unless given.
+With four nodes or more (PBFT needs n >= 4) every node is a validator of one ledger
+whose genesis is <data-dir>/genesis.json; with fewer the ledger is off.
 Ctrl-C or SIGTERM stops every node cleanly (SIGTERM, then SIGKILL after a grace time).
 """
 
@@ -24,10 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from daemon.errors import BadRequest
+from daemon.identity import NodeIdentity
 from daemon.init import init_node
+from daemon.ledger_genesis import GenesisValidator, LedgerGenesis
+from ledger.config import MIN_VALIDATORS
 
 STOP_GRACE = 10.0
 READY_TIMEOUT = 90.0
+GENESIS_NAME = "genesis.json"
+CHAIN_ID = "tssnet-devnet"
 
 
 @dataclass
@@ -38,33 +45,64 @@ class DevnetNode:
     data_dir: Path
     config_path: Path
     process: subprocess.Popen | None = None
+    ledger_genesis: Path | None = None   # None: the ledger is off
 
 
 def plan(nodes: int, base_port: int, data_dir: Path, api_key: str, join_secret: str,
          settings: dict[str, Any],
          node_settings: Callable[[int, Path], dict[str, Any]] | None = None) -> list[DevnetNode]:
-    """Write each node's directory and config; nothing is started yet.
+    """Write each node's directory and config, and the ledger genesis; nothing is started yet.
 
     ``node_settings(i, node_dir)`` adds options for node i alone (tests give each
-    node its own slice of pre-generated primes this way).
+    node its own slice of pre-generated primes this way). A ``ledger_genesis`` in
+    ``settings`` is used as it is; otherwise, with enough nodes, the devnet writes one.
     """
     if not 1 <= nodes <= 32:
         raise BadRequest("--nodes is between 1 and 32")
     if not 1024 <= base_port <= 65535 - 1000 - nodes:
         raise BadRequest("--base-port leaves no room for the nodes' ports")
+    genesis = None
+    if "ledger_genesis" not in settings and nodes >= MIN_VALIDATORS:
+        genesis = (data_dir / GENESIS_NAME).resolve()
     planned: list[DevnetNode] = []
     bootstrap: list[str] = []
     for i in range(1, nodes + 1):
         options = {"http_port": base_port + i, "p2p_port": base_port + 1000 + i,
-                   "join_secret": join_secret, "bootstrap": list(bootstrap), **settings}
+                   "join_secret": join_secret, "bootstrap": list(bootstrap),
+                   **({"ledger_genesis": str(genesis)} if genesis is not None else {}), **settings}
         if node_settings is not None:
             options.update(node_settings(i, data_dir / f"node-{i}"))
         result = init_node(data_dir / f"node-{i}", options, api_key=api_key, replace_config=True)
         if i == 1:
             bootstrap = [result.multiaddr]
         planned.append(DevnetNode(i, f"http://127.0.0.1:{base_port + i}", result.peer_id,
-                                  result.config_path.parent, result.config_path))
+                                  result.config_path.parent, result.config_path,
+                                  ledger_genesis=genesis))
+    if genesis is not None:
+        write_genesis(genesis, planned)
     return planned
+
+
+def write_genesis(path: Path, nodes: list[DevnetNode]) -> LedgerGenesis:
+    """The devnet's genesis with every node as a validator.
+
+    A file that already names exactly these validators for this chain is kept as it is
+    (its time, and any knob edited into it), so a restarted devnet keeps its chain; any
+    other is replaced.
+    """
+    validators = tuple(
+        GenesisValidator(n.peer_id, NodeIdentity.load_or_create(n.data_dir / "identity.key").public_key)
+        for n in nodes)
+    if path.exists():
+        try:
+            existing = LedgerGenesis.load(path)
+        except BadRequest:
+            existing = None
+        if existing is not None and existing.chain_id == CHAIN_ID and existing.validators == validators:
+            return existing
+    genesis = LedgerGenesis(CHAIN_ID, int(time.time() * 1000), validators)
+    genesis.save(path)
+    return genesis
 
 
 def _pipe_log(node: DevnetNode, quiet: bool) -> None:
@@ -132,6 +170,7 @@ def run(nodes: int, base_port: int, data_dir: Path, api_key: str | None, setting
     api_key = api_key or secrets.token_urlsafe(24)
     join_secret = settings.pop("join_secret", None) or secrets.token_urlsafe(24)
     planned = plan(nodes, base_port, data_dir.resolve(), api_key, join_secret, settings)
+    print(ledger_note(planned), flush=True)
     stopping = threading.Event()
 
     def on_signal(signum, frame):
@@ -161,6 +200,17 @@ def run(nodes: int, base_port: int, data_dir: Path, api_key: str | None, setting
 def describe(nodes: list[DevnetNode], api_key: str) -> str:
     lines = [f"devnet ready: {len(nodes)} validators", f"API key: {api_key}"]
     lines += [f"  node {n.index}  {n.url}  peer {n.peer_id}  data {n.data_dir}" for n in nodes]
+    lines.append(ledger_note(nodes))
     lines.append(f"try: curl -X POST -H 'X-API-Key: {api_key}' '{nodes[0].url}/start?wait=true'")
     lines.append("Ctrl-C stops every node.")
     return "\n".join(lines)
+
+
+def ledger_note(nodes: list[DevnetNode]) -> str:
+    genesis = nodes[0].ledger_genesis if nodes else None
+    if genesis is not None:
+        return f"ledger: chain {CHAIN_ID}, {len(nodes)} validators, genesis {genesis}"
+    if len(nodes) < MIN_VALIDATORS:
+        return (f"ledger: off (PBFT needs at least {MIN_VALIDATORS} validators; "
+                f"this devnet has {len(nodes)})")
+    return "ledger: as the ledger_genesis given with --set says"

@@ -8,9 +8,56 @@ so it never carries secrets. Anything else escaping a handler is a bug and answe
 
 from __future__ import annotations
 
+#: every error type the node reports, and the one HTTP status it always answers with,
+#: whoever raised it (this node, or a peer whose refusal carried it back)
+STATUS_BY_TYPE = {
+    "bad_request": 400,
+    "invalid_transaction": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "key_id_not_exists": 404,
+    "session_not_exists": 404,
+    "validator_not_exists": 404,
+    "block_not_exists": 404,
+    "method_not_allowed": 405,
+    "conflict": 409,
+    "key_id_exists": 409,
+    "transaction_exists": 409,
+    "ledger_disabled": 409,
+    "not_a_key_holder": 409,
+    "pool_full": 409,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "internal_error": 500,
+    "sealed_record_invalid": 500,
+    "session_failed": 502,
+    "session_blame": 502,
+    "session_refused": 502,
+    "bad_proposal": 502,
+    "admission_failed": 502,
+    "presignature_missing": 502,
+    "worker_failed": 502,
+    "unavailable": 503,
+    "peer_unreachable": 503,
+    "no_primes": 503,
+    "busy": 503,
+    "session_timeout": 504,
+}
+
+
+def status_of(error_type: str, default: int) -> int:
+    """The HTTP status of ``error_type``; ``default`` for a type this table does not know."""
+    return STATUS_BY_TYPE.get(error_type, default)
+
 
 class NodeError(Exception):
-    """A failure with a stable machine-readable ``type`` and an HTTP ``status``."""
+    """A failure with a stable machine-readable ``type`` and an HTTP ``status``.
+
+    The status comes from ``STATUS_BY_TYPE`` whenever it knows the type, so
+    ``SessionFailed(..., type="peer_unreachable")`` answers 503 like ``Unavailable`` does;
+    the class's own status is the default for a type the table does not know.
+    """
 
     status = 500
     type = "internal_error"
@@ -20,6 +67,7 @@ class NodeError(Exception):
         self.message = message
         if type is not None:
             self.type = type
+        self.status = status_of(self.type, self.status)
 
     def to_json(self) -> dict:
         return {"error": {"type": self.type, "message": self.message}}

@@ -31,8 +31,10 @@ from protocol import wire
 log = logging.getLogger("tssnet.mailbox")
 
 ROUND_ID_MAX = 128
+#: the one round-id rule, for posts, received messages and the HTTP API (which publishes it)
+ROUND_ID_PATTERN = rf"^[\x20-\x7e]{{1,{ROUND_ID_MAX}}}$"
+ROUND_ID = re.compile(ROUND_ID_PATTERN)
 MESSAGE_MAX_BYTES = 64 * 1024
-_ROUND_ID = re.compile(r"[\x20-\x7e]{1,128}")  # ROUND_ID_MAX
 
 
 @wire.message(0x0540)
@@ -105,7 +107,7 @@ class Mailbox:
         if not self._is_member(peer_id):
             log.warning("dropped a mailbox message from %s, not a validator", peer_id)
             return
-        if not _ROUND_ID.fullmatch(post.round_id):
+        if not ROUND_ID.fullmatch(post.round_id):
             log.warning("dropped a mailbox message from %s with a malformed round id", peer_id)
             return
         self._store(UserMessage(post.round_id, peer_id, post.message, post.direct))
@@ -143,7 +145,7 @@ class Mailbox:
 
 
 def _check_post(round_id: str, message: str) -> None:
-    if not _ROUND_ID.fullmatch(round_id):
+    if not ROUND_ID.fullmatch(round_id):
         raise BadRequest(f"round ids are 1 to {ROUND_ID_MAX} printable ASCII characters")
     if len(message.encode()) > MESSAGE_MAX_BYTES:
         raise BadRequest(f"round messages are at most {MESSAGE_MAX_BYTES} bytes")

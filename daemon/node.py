@@ -1,10 +1,11 @@
 """The composition root: builds a validator node from its config, runs it, stops it.
 
 Order matters in both directions. Starting: identity and master key (refusing to
-run without them), store, transport, validator set and discovery, prime pool,
-sessions, then the HTTP API last, so that nothing is served before the node can
-act on it. Stopping reverses that: the API stops accepting first, running sessions
-end, then the network, then the store closes.
+run without them), store, transport, validator set and discovery, the ledger (when
+a genesis names this node), prime pool, sessions, then the HTTP API last, so that
+nothing is served before the node can act on it. Stopping reverses that: the API
+stops accepting first, running sessions end, the ledger stops, then the network,
+then the store closes.
 """
 
 from __future__ import annotations
@@ -26,9 +27,14 @@ from daemon.config import MASTER_KEY_ENV, NodeConfig
 from daemon.discovery import Discovery
 from daemon.errors import BadRequest
 from daemon.identity import NodeIdentity
+from daemon.ledger_genesis import LedgerGenesis
+from daemon.ledger_keygen import KeygenPublisher
+from daemon.ledger_node import LedgerNode
 from daemon.mailbox import Mailbox
 from daemon.node_service import LocalNodeService
+from daemon.orphans import exit_with_parent
 from daemon.p2p.host import P2PHost
+from daemon.p2p.transport import Transport
 from daemon.prime_pool import PrimePool
 from daemon.router import Router
 from daemon.sessions import SessionEngine
@@ -78,8 +84,17 @@ class Node:
         await discovery.start()
         self._stops.append(discovery.stop)
 
-        # forkserver: forking a process that already runs threads (store, libp2p) is unsafe.
-        generator = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+        ledger = open_ledger(config, identity, transport, router)
+        publisher = None
+        if ledger is not None:
+            await ledger.start()
+            self._stops.append(ledger.stop)
+            publisher = KeygenPublisher(ledger)
+            self._stops.append(publisher.close)
+
+        # spawn: forking a process that already runs threads (store, libp2p) is unsafe.
+        generator = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=exit_with_parent)
         self._stops.append(lambda: asyncio.to_thread(generator.shutdown, cancel_futures=True))
         primes = PrimePool(store, sealer, bits=config.paillier_bits // 2, target=config.prime_pool_size,
                            seed_file=config.prime_pool_file, executor=generator)
@@ -88,13 +103,14 @@ class Node:
 
         engine = SessionEngine(config=config, identity=identity, store=store, sealer=sealer,
                                transport=transport, directory=directory, router=router,
-                               prime_pool=primes)
+                               prime_pool=primes, on_key_created=publisher)
         await engine.start()
         self._stops.append(engine.stop)
 
         mailbox = Mailbox(transport, router, identity.peer_id, directory.is_member,
                           lambda: [r.peer_id for r in directory.members()])
-        self.service = LocalNodeService(engine=engine, directory=directory, mailbox=mailbox)
+        self.service = LocalNodeService(engine=engine, directory=directory, mailbox=mailbox,
+                                        ledger=ledger)
         app = create_app(self.service, api_keys=config.api_keys, max_body_bytes=config.max_body_bytes,
                          metrics=ApiMetrics(service_metrics=self.service.metrics),
                          keygen_timeout=config.keygen_timeout)
@@ -125,6 +141,28 @@ class Node:
             except Exception:
                 log.exception("error while stopping the node")
         log.info("node stopped")
+
+
+def open_ledger(config: NodeConfig, identity: NodeIdentity, transport: Transport,
+                router: Router) -> LedgerNode | None:
+    """This node's ledger replica (not started), or None, logged, when the ledger is off here."""
+    path = config.ledger_genesis
+    if path is None:
+        log.info("ledger off: no ledger_genesis configured")
+        return None
+    genesis = LedgerGenesis.load(path)
+    if not genesis.has_validator(identity.peer_id):
+        log.warning("ledger off: this node (%s) is not a validator in the genesis %s of chain %r",
+                    identity.peer_id, path, genesis.chain_id)
+        return None
+    # One namespace per chain: a node given another genesis starts that chain afresh
+    # instead of replaying blocks that build on a different genesis hash.
+    kv = open_store(config, f"{identity.peer_id}.ledger-{genesis.hash().hex()[:16]}")
+    try:
+        return LedgerNode(genesis=genesis, identity=identity, kv=kv, transport=transport, router=router)
+    except BaseException:
+        kv.close()
+        raise
 
 
 async def serve(config: NodeConfig) -> None:

@@ -3,15 +3,32 @@
 It checks what a request means (a threshold the players can meet, a key this node
 holds, a path that derives, a hash the scheme takes), raising BadRequest before
 anything changes, then hands the work to the session engine. The seed project's
-mailbox calls go to ``daemon.mailbox``.
+mailbox calls go to ``daemon.mailbox``; ledger reads go to the node's ``LedgerNode``,
+when it runs one.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from daemon.errors import BadRequest, Conflict, Unavailable, key_not_found, session_not_found
-from daemon.records import MAX_PARTICIPANTS, KeyRecord, SessionRecord, valid_key_id
+from daemon.errors import (
+    BadRequest,
+    Conflict,
+    NodeError,
+    Unavailable,
+    key_not_found,
+    session_not_found,
+)
+from daemon.ledger_node import LedgerNode
+from daemon.ledger_wire import block_view
+from daemon.records import (
+    MAX_PARTICIPANTS,
+    CoordinatedKey,
+    KeyRecord,
+    SessionRecord,
+    valid_key_id,
+    valid_session_id,
+)
 from daemon.service import (
     HASHES,
     SCHEMES,
@@ -29,7 +46,7 @@ from daemon.service import (
     ValidatorView,
 )
 from daemon.sessions import coordinator, signatures, worker
-from daemon.sessions.pool import default_signers
+from daemon.sessions.pool import preferred_signers
 from protocol.frost.sign import MAX_MESSAGE
 
 VERSION = "0.1.0"
@@ -38,10 +55,13 @@ DIGEST_SIZE = 32
 
 
 class LocalNodeService:
-    def __init__(self, *, engine, directory, mailbox, version: str = VERSION) -> None:
+    def __init__(self, *, engine, directory, mailbox, ledger: LedgerNode | None = None,
+                 version: str = VERSION) -> None:
+        """``ledger`` None: this node runs no ledger, and the ledger calls say so (409)."""
         self._engine = engine
         self._directory = directory
         self._mailbox = mailbox
+        self._ledger = ledger
         self._version = version
         self.peer_id: str = engine.peer_id
 
@@ -65,7 +85,8 @@ class LocalNodeService:
         key_id = request.key_id if request.key_id is not None else "k" + secrets.token_hex(12)
         if not valid_key_id(key_id):
             raise BadRequest("key_id is 1..64 characters of A-Z a-z 0-9 . _ - starting with a letter or digit")
-        if await self._engine.keys.key_record(key_id) is not None:
+        keys = self._engine.keys
+        if await keys.key_record(key_id) is not None or await keys.coordinated(key_id) is not None:
             raise Conflict(f"a key with id {key_id!r} already exists", type="key_id_exists")
         self._require_running()
         session = await coordinator.start_keygen(self._engine, scheme=scheme, participants=players,
@@ -85,7 +106,7 @@ class LocalNodeService:
 
     async def _stored_session(self, session_id: str) -> SessionRecord:
         record = None
-        if isinstance(session_id, str) and 0 < len(session_id) <= 64 and session_id.isalnum():
+        if valid_session_id(session_id):
             record = await self._engine.keys.session(session_id)
         if record is None:
             raise session_not_found(session_id)
@@ -104,7 +125,16 @@ class LocalNodeService:
         return [await self._key_view(r) for r in records]
 
     async def key(self, key_id: str) -> KeyView:
-        return await self._key_view(await self._key(key_id))
+        """A key this node holds, or one whose keygen it coordinated without a share (party 0)."""
+        try:
+            return await self._key_view(await self._key(key_id))
+        except NodeError:
+            made = await self._coordinated(key_id)
+            if made is None:
+                raise
+            return KeyView(made.key_id, made.scheme, made.curve, made.threshold, made.participants, 0,
+                           signatures.display_key(made.scheme, made.public_key).hex(), "", 0,
+                           made.created_ms / 1000)
 
     async def public_key(self, key_id: str, path: str | None) -> PublicKeyView:
         key = await self._key(key_id)
@@ -119,7 +149,7 @@ class LocalNodeService:
     # -- signing ------------------------------------------------------------------------------
 
     async def sign(self, request: SignRequest) -> SignatureView:
-        key = await self._key(request.key_id)
+        key = await self._held_key(request.key_id)
         message, hash_name, digest = _check_input(key, request)
         signatures.derive(key, request.path)   # a bad or hardened path is a BadRequest, here
         signers = self._signers(key, request.players)
@@ -130,13 +160,13 @@ class LocalNodeService:
         return signatures.view(key, session.proposal, session.output.public, session.id)
 
     async def presign(self, key_id: str, count: int, players: tuple[Player, ...] | None) -> PresignView:
-        key = await self._key(key_id)
+        key = await self._held_key(key_id)
         if key.scheme != "ecdsa":
             raise BadRequest("presignatures are for ECDSA keys; FROST signs in two rounds without them")
         if not _is_int(count) or not 1 <= count <= MAX_PRESIGN_COUNT:
             raise BadRequest(f"count must be an integer in [1, {MAX_PRESIGN_COUNT}]")
         if players is None:
-            signers = tuple(key.participants[i - 1] for i in default_signers(key.threshold))
+            signers = tuple(key.participants[i - 1] for i in preferred_signers(key))
         else:
             signers = self._holders(key, players)
             if len(signers) != key.threshold + 1:
@@ -144,12 +174,14 @@ class LocalNodeService:
         self._require_running()
         created = 0
         for _ in range(count):
-            session = await coordinator.presign(self._engine, key, signers)
-            await session.wait()
-            if session.error is not None:
-                if created == 0:
+            try:
+                session = await coordinator.finished(await coordinator.presign(self._engine, key, signers))
+                if session.error is not None:
                     raise session.error
-                break
+            except NodeError:
+                if created == 0:
+                    raise
+                break   # the pool is full, or a peer is gone: report what was made
             created += 1
         parties = tuple(sorted(key.party_of(p) for p in signers))
         available = len(await self._engine.keys.presign_ids(key.key_id, key.epoch, parties))
@@ -164,18 +196,39 @@ class LocalNodeService:
     async def messages(self, round_id: str, *, direct: bool) -> list[UserMessage]:
         return self._mailbox.messages(round_id, direct)
 
+    # -- the ledger ---------------------------------------------------------------------------
+
+    async def ledger_status(self) -> dict:
+        return self._running_ledger().status().to_json()
+
+    async def ledger_blocks(self, from_height: int, limit: int) -> list[dict]:
+        return [block_view(c) for c in await self._running_ledger().blocks(from_height, limit)]
+
+    async def ledger_block(self, height: int) -> dict:
+        return block_view(await self._running_ledger().block(height))
+
+    def _running_ledger(self) -> LedgerNode:
+        if self._ledger is None:
+            raise Conflict("this node runs no ledger: it has no ledger_genesis, or is not one of "
+                           "its validators", type="ledger_disabled")
+        return self._ledger
+
     def health(self) -> dict:
         members = self._directory.members()
         online = sum(1 for r in members if r.peer_id == self.peer_id or self._directory.online(r.peer_id))
         return {"status": "ok", "peer_id": self.peer_id, "validators": len(members), "online": online,
-                "version": self._version, "sessions": self._engine.running,
+                "version": self._version, "sessions": self._engine.live_sessions(),
                 "primes_ready": self._engine.prime_pool.ready()}
 
     def metrics(self) -> dict[str, float]:
         """Gauges for GET /metrics, read at each scrape."""
         facts = self.health()
-        return {"tssnet_validators": facts["validators"], "tssnet_validators_online": facts["online"],
-                "tssnet_sessions_running": facts["sessions"], "tssnet_primes_ready": facts["primes_ready"]}
+        gauges = {"tssnet_validators": facts["validators"], "tssnet_validators_online": facts["online"],
+                  "tssnet_sessions_running": facts["sessions"], "tssnet_primes_ready": facts["primes_ready"]}
+        if self._ledger is not None:
+            status = self._ledger.status()
+            gauges |= {"tssnet_ledger_height": status.height, "tssnet_ledger_view": status.view}
+        return gauges
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -184,6 +237,22 @@ class LocalNodeService:
         if record is None:
             raise key_not_found(key_id)
         return record
+
+    async def _coordinated(self, key_id: str) -> CoordinatedKey | None:
+        return await self._engine.keys.coordinated(key_id) if valid_key_id(key_id) else None
+
+    async def _held_key(self, key_id: str) -> KeyRecord:
+        """The key, when this node holds a share; 409 ``not_a_key_holder`` naming the holders when not."""
+        try:
+            return await self._key(key_id)
+        except NodeError:
+            made = await self._coordinated(key_id)
+            if made is None:
+                raise
+        members = [r.peer_id for r in self._directory.members()]
+        holders = ", ".join(f"{members.index(p)} ({p})" if p in members else p for p in made.participants)
+        raise Conflict(f"this node holds no share of key {key_id!r}; ask one of its holders "
+                       f"(validator index (peer id)): {holders}", type="not_a_key_holder")
 
     async def _key_view(self, r: KeyRecord) -> KeyView:
         count = await self._engine.keys.presign_count(r.key_id) if r.scheme == "ecdsa" else 0
@@ -219,7 +288,7 @@ class LocalNodeService:
         if players is not None and key.scheme != "ecdsa":
             chosen = list(pool)
         else:
-            default = [key.participants[i - 1] for i in default_signers(key.threshold)]
+            default = [key.participants[i - 1] for i in preferred_signers(key)]
             up = all(p == self.peer_id or self._directory.online(p) for p in default)
             chosen = default if players is None and up else online_first[:needed]
         self._require_running()

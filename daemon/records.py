@@ -5,7 +5,8 @@ stored as is) and the share (``CmpKey`` or ``FrostKeyShare`` wire bytes) sealed 
 its own record key. A presignature is one sealed record per presignature, under its
 pool's prefix ``presig/<key id>/<epoch>/<signers>/`` so that a pool is one scan and
 a key's presignatures go with one prefix. ``SessionRecord`` is what
-``GET /v1/sessions/{id}`` shows; it survives a restart.
+``GET /v1/sessions/{id}`` shows; it survives a restart. ``CoordinatedKey`` is what a
+coordinator outside a keygen's players learns of the key it made (no share).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ SCHEMA = 1
 MAX_PARTICIPANTS = 32
 PEER_ID = wire.Str(128)
 KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: session ids are fresh random 16 bytes, hex (``coordinator.new_session_id``)
+SESSION_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
 MAX_CERTIFICATE = 1 << 20
 _MS = wire.UInt(2**63 - 1)
 
@@ -28,12 +31,22 @@ def valid_key_id(key_id: object) -> bool:
     return isinstance(key_id, str) and KEY_ID_PATTERN.fullmatch(key_id) is not None
 
 
+def valid_session_id(session_id: object) -> bool:
+    """32 lowercase hex digits: the one rule for session ids, from a peer or a user."""
+    return isinstance(session_id, str) and SESSION_ID_PATTERN.fullmatch(session_id) is not None
+
+
 def key_meta_key(key_id: str) -> str:
     return f"key/{key_id}/meta"
 
 
 def key_share_key(key_id: str) -> str:
     return f"key/{key_id}/share"
+
+
+def coordinated_key(key_id: str) -> str:
+    """Where a coordinator that holds no share keeps what its keygen made (``CoordinatedKey``)."""
+    return f"coordinated/{key_id}"
 
 
 def presign_prefix(key_id: str, epoch: int | None = None, signers: tuple[int, ...] | None = None) -> str:
@@ -119,5 +132,21 @@ class SessionRecord:
     blame: BlameRecord | None = wire.field(wire.Optional(wire.Nested(BlameRecord)), default=None)
 
 
-__all__ = ["SCHEMA", "BlameRecord", "KeyRecord", "SessionRecord", "key_meta_key", "key_share_key",
-           "presign_key", "presign_prefix", "session_key", "valid_key_id"]
+@wire.message(0x0563)
+@dataclass(frozen=True, slots=True)
+class CoordinatedKey:
+    """A key whose keygen this node coordinated without being a player: no share, public facts only."""
+
+    key_id: str = wire.field(wire.Str(64))
+    scheme: str = wire.field(wire.Str(16))
+    curve: str = wire.field(wire.Str(16))
+    threshold: int = wire.field(wire.UInt(MAX_PARTICIPANTS))
+    participants: tuple[str, ...] = wire.field(wire.Seq(PEER_ID, min_len=2, max_len=MAX_PARTICIPANTS))
+    public_key: bytes = wire.field(wire.Bytes(min_size=32, max_size=33))
+    created_ms: int = wire.field(_MS)
+    session_id: str = wire.field(wire.Str(128))
+
+
+__all__ = ["SCHEMA", "BlameRecord", "CoordinatedKey", "KeyRecord", "SessionRecord", "coordinated_key",
+           "key_meta_key", "key_share_key", "presign_key", "presign_prefix", "session_key", "valid_key_id",
+           "valid_session_id"]

@@ -189,6 +189,19 @@ class NodeService(Protocol):
     def health(self) -> dict:
         """Cheap liveness facts: peer id, validators known and online, version."""
 
+    # The ledger (Conflict ``ledger_disabled`` on a node that runs none). Blocks are JSON
+    # views as ``daemon.ledger_wire.block_view`` makes them: header, block hash,
+    # transactions and commit certificate.
+
+    async def ledger_status(self) -> dict:
+        """Chain id, genesis hash, height, last block hash, view, primary, validators."""
+
+    async def ledger_blocks(self, from_height: int, limit: int) -> list[dict]:
+        """Up to ``limit`` committed blocks from ``from_height`` on (fewer, or none, at the tip)."""
+
+    async def ledger_block(self, height: int) -> dict:
+        """The committed block at ``height``; NotFound ``block_not_exists`` past the tip."""
+
 
 def _without_none(value):
     if isinstance(value, dict):

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from daemon.api import routes_ledger as ledger
 from daemon.api import validation as v
 from daemon.api.openapi_schemas import SCHEMAS, ref
 
 _ERROR_TEXT = {
     400: "malformed or out-of-range input; nothing was changed",
     401: "missing or wrong API key",
-    404: "no such key, session, validator or endpoint (e.g. key_id_not_exists)",
+    404: "no such key, session, validator, block or endpoint (e.g. key_id_not_exists)",
     405: "method not allowed on this path",
-    409: "the node's state does not allow this now",
+    409: "the node's state does not allow this now (e.g. ledger_disabled: it runs no ledger)",
     413: "the body is larger than the node accepts",
     500: "internal error (a bug; the node logged it)",
     502: "the multi-party session failed (a blame or a peer's refusal)",
-    503: "peers needed for this are unreachable",
+    503: "peers needed for this are unreachable, or the ledger is not running",
     504: "the session did not finish in time",
 }
 _ALWAYS = (401, 405, 500)
@@ -57,13 +58,16 @@ def _query(name: str, schema: dict, description: str, required: bool = False) ->
 _KEY_ID = _path_param("key_id", v.KEY_ID_PATTERN, "the key's id", "treasury-1")
 _ROUND_ID = _query("roundId", {"type": "string", "pattern": v.ROUND_ID_PATTERN}, "the round", required=True)
 _NO_CONTENT = {"description": "done; no body"}
+#: ?id= of /direct-message: a validator index in digits, or a peer id
+_DIRECT_ID_PATTERN = f"^([0-9]{{1,{len(str(v.PLAYER_INDEX_MAX))}}}|{v.PEER_ID_PATTERN.strip('^$')})$"
 
 
 def _paths() -> dict:
     key_ops = (404, 409, 502, 503, 504)
     return {
         "/start": {"post": _op(
-            "start", "Keygen among all validators (the seed's endpoint)",
+            "start", f"Keygen among all validators (the seed's endpoint; at most {v.PLAYERS_MAX} of "
+                     "them: a larger network names its players in POST /v1/keys)",
             {202: _json({"oneOf": [ref("SessionStarted"), ref("SessionView")]},
                         "started (session id), or with wait=true still running after the wait"),
              200: _json(ref("SessionView"), "with wait=true: the finished session")},
@@ -73,7 +77,8 @@ def _paths() -> dict:
         "/v1/sessions/{session_id}": {"get": _op(
             "getSession", "A session's state; key_id and public_key once a keygen is done",
             {200: _json(ref("SessionView"), "the session")}, (404,),
-            params=[_path_param("session_id", v.SESSION_ID_PATTERN, "the session's id", "s1")])},
+            params=[_path_param("session_id", v.SESSION_ID_PATTERN, "the session's id",
+                                 "0123456789abcdef0123456789abcdef")])},
         "/validators": {"get": _op(
             "listValidators", "The validator set, in index order",
             {200: _json({"type": "object", "required": ["validators"], "additionalProperties": False,
@@ -84,8 +89,8 @@ def _paths() -> dict:
             {200: _json(ref("MailboxSent"), "sent")}, (503,), body="MailboxPost")},
         "/direct-message": {"post": _op(
             "directMessage", "Post a round message to one validator",
-            {200: _json(ref("MailboxSent"), "sent")}, (404, 503), body="MailboxPost",
-            params=[_query("id", {"type": "string", "pattern": "^([0-9]{1,5}|[A-Za-z0-9._-]{1,128})$"},
+            {200: _json(ref("MailboxSent"), "sent")}, (503,), body="MailboxPost",
+            params=[_query("id", {"type": "string", "pattern": _DIRECT_ID_PATTERN},
                            "the validator: an index as GET /validators lists it, or a peer id", True)])},
         "/get-message": {"get": _op(
             "getMessages", "Round messages broadcast to this node, oldest first",
@@ -95,7 +100,9 @@ def _paths() -> dict:
             {200: _json(ref("RoundMessages"), "the messages")}, params=[_ROUND_ID])},
         "/v1/keys": {
             "post": _op("createKey", "Generate a threshold key and wait for it",
-                        {201: _json(ref("KeyView"), "the new key")}, (404, 409, 502, 503, 504),
+                        {201: _json({"anyOf": [ref("KeyView"), ref("CoordinatedKey")]},
+                                    "the new key (CoordinatedKey when players left this node out)")},
+                        (404, 409, 502, 503, 504),
                         body="KeygenRequest"),
             "get": _op("listKeys", "Keys this node holds a share of",
                        {200: _json({"type": "object", "required": ["keys"], "additionalProperties": False,
@@ -121,6 +128,24 @@ def _paths() -> dict:
         "/v1/keys/{key_id}/share": {"delete": _op(
             "deleteShare", "Delete this node's share of the key", {204: _NO_CONTENT}, (404, 409),
             params=[_KEY_ID])},
+        "/v1/ledger/status": {"get": _op(
+            "ledgerStatus", "The ledger: chain, height, last block hash, view and validators",
+            {200: _json(ref("LedgerStatus"), "the ledger's status")}, (409,))},
+        "/v1/ledger/blocks": {"get": _op(
+            "ledgerBlocks", "Committed blocks in height order, each with its commit certificate",
+            {200: _json(ref("LedgerBlocks"), "up to limit blocks; fewer, or none, at the tip")},
+            (409, 503), params=[
+                _query("from", {"type": "integer", "minimum": 1, "maximum": ledger.HEIGHT_MAX, "default": 1},
+                       "the first height"),
+                _query("limit", {"type": "integer", "minimum": ledger.BLOCKS_LIMIT_MIN,
+                                 "maximum": ledger.BLOCKS_LIMIT_MAX, "default": ledger.BLOCKS_LIMIT_DEFAULT},
+                       "the most blocks to return")])},
+        "/v1/ledger/blocks/{height}": {"get": _op(
+            "ledgerBlock", "One committed block with its hash and commit certificate",
+            {200: _json(ref("LedgerBlock"), "the block")}, (404, 409, 503),
+            params=[{"name": "height", "in": "path", "required": True, "description": "the block's height",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": ledger.HEIGHT_MAX},
+                     "example": 1}])},
         "/healthz": {"get": _op(
             "health", "Liveness (no API key needed)", {200: _json(ref("Health"), "alive")}, public=True)},
         "/metrics": {"get": _op(
@@ -146,8 +171,9 @@ def build_openapi() -> dict:
             "title": "tssnet validator node",
             "version": _version(),
             "description": "Threshold keys held by a network of validators: keygen, signing and "
-                           "presigning (CGGMP21 ECDSA, FROST Ed25519 and BIP340), plus the seed "
-                           "project's round-message endpoints. Errors are always "
+                           "presigning (CGGMP21 ECDSA, FROST Ed25519 and BIP340), the PBFT ledger that "
+                           "records every key, plus the seed project's round-message endpoints. "
+                           "Errors are always "
                            '{"error": {"type", "message"}}.',
         },
         "paths": _paths(),

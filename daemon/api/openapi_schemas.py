@@ -40,7 +40,8 @@ _PLAYER = {"oneOf": [
     {"type": "string", "pattern": v.PEER_ID_PATTERN, "description": "a validator's peer id"},
 ]}
 _PLAYERS = {"type": "array", "items": _PLAYER, "minItems": 1, "maxItems": v.PLAYERS_MAX, "uniqueItems": True,
-            "description": "the validators taking part; default: every validator"}
+            "description": f"the validators taking part (at most {v.PLAYERS_MAX}); default: every "
+                           "validator, which a larger network cannot use"}
 _HEX = {"type": "string", "pattern": HEX_PATTERN}
 _PATH = _str("non-hardened BIP32 derivation path, indices below 2^31",
              pattern=v.PATH_PATTERN, maxLength=v.PATH_MAX_LEN, example="m/0/1")
@@ -116,6 +117,15 @@ RESPONSES = {
         "presignatures": {"type": "integer", "description": "ready in this node's pools"},
     }, ("key_id", "scheme", "curve", "threshold", "participants", "party", "public_key",
         "chain_code", "epoch", "created_at", "presignatures"), closed=False),
+    "CoordinatedKey": _obj({
+        "key_id": _str("key id"), "scheme": _SCHEME, "curve": {"type": "string"},
+        "threshold": {"type": "integer"},
+        "participants": {"type": "array", "items": _str("peer id, in party order")},
+        "public_key": {**_HEX, "description": "compressed SEC1 / Ed25519 / x-only BIP340"},
+        "created_at": {"type": "number"}, "session_id": _str("the keygen session"),
+        "holds_share": {"type": "boolean", "enum": [False]},
+    }, ("key_id", "scheme", "curve", "threshold", "participants", "public_key", "holds_share"), closed=False,
+        description="a key this node coordinated without being one of its players: it holds no share"),
     "PublicKeyView": _obj({"key_id": _str("key id"), "path": _str("derivation path"),
                            "public_key": _HEX, "chain_code": _HEX},
                           ("key_id", "path", "public_key", "chain_code"), closed=False),
@@ -138,6 +148,42 @@ RESPONSES = {
             {"roundId": _str("the round"), "from": _str("sender's peer id"), "message": _str("the text")},
             ("roundId", "from", "message"))},
     }, ("roundId", "messages")),
+    "LedgerStatus": _obj({
+        "chain_id": _str("the chain's id, from its genesis"),
+        "genesis_hash": {**_HEX, "description": "the hash block 1 builds on"},
+        "state": {"type": "string", "enum": ["new", "starting", "running", "stopped", "halted"]},
+        "height": {"type": "integer", "minimum": 0, "description": "the last committed block; 0 before block 1"},
+        "last_block_hash": {**_HEX, "description": "the last block's hash; the genesis hash before block 1"},
+        "view": {"type": "integer", "minimum": 0},
+        "view_changing": {"type": "boolean"},
+        "primary": _str("peer id of the view's primary"),
+        "validators": {"type": "array", "items": _str("peer id"), "description": "voting on the next block"},
+    }, ("chain_id", "genesis_hash", "state", "height", "last_block_hash", "view", "view_changing",
+        "primary", "validators"), closed=False),
+    "LedgerBlock": _obj({
+        "height": {"type": "integer", "minimum": 1},
+        "hash": {**_HEX, "description": "the block's hash (over its canonical header encoding)"},
+        "prev_hash": _HEX,
+        "timestamp_ms": {"type": "integer", "minimum": 0},
+        "proposer": _str("peer id of the primary that proposed it"),
+        "tx_root": {**_HEX, "description": "Merkle root of the transaction hashes"},
+        "transactions": {"type": "array", "items": _obj({
+            "hash": _HEX, "data": {**_HEX, "description": "the transaction's canonical wire bytes"},
+            "type": {"type": "string", "enum": ["keygen", "signature", "validator_set"]},
+        }, ("hash", "data", "type"), closed=False,
+            description="keygen: key_id, scheme, public_key, threshold; signature: key_id, signature, "
+                        "message; validator_set: add, remove")},
+        "certificate": _obj({
+            "view": {"type": "integer", "minimum": 0},
+            "height": {"type": "integer", "minimum": 1},
+            "block_hash": _HEX,
+            "signers": {"type": "array", "items": _str("peer id of a validator that committed it")},
+            "commits": {"type": "array", "items": {**_HEX, "description": "a signed commit message"}},
+        }, ("view", "height", "block_hash", "signers", "commits"), closed=False,
+            description="a quorum of signed commits for this block"),
+    }, ("height", "hash", "prev_hash", "timestamp_ms", "proposer", "tx_root", "transactions",
+        "certificate"), closed=False),
+    "LedgerBlocks": _obj({"blocks": {"type": "array", "items": ref("LedgerBlock")}}, ("blocks",)),
     "Health": {"type": "object", "description": "liveness facts: peer id, validators known and online, version",
                "additionalProperties": True},
 }

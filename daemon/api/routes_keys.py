@@ -6,7 +6,9 @@ from aiohttp import web
 
 from daemon.api import requests, validation
 from daemon.api.http import KEYGEN_TIMEOUT, ok, read_json, service
-from daemon.api.routes_sessions import wait_done
+from daemon.api.routes_sessions import check_all_validators_fit, wait_done
+from daemon.errors import NotFound
+from daemon.service import SCHEMES, KeygenRequest, SessionView
 
 routes = web.RouteTableDef()
 
@@ -20,11 +22,24 @@ async def create_key(request: web.Request) -> web.Response:
     """Runs a keygen to the end and answers the new key (201), or the session's error."""
     validation.only_query(request.query, ())
     keygen = requests.keygen(await read_json(request, required=True))
+    check_all_validators_fit(request, keygen.request)
     node = service(request)
     session_id = await node.start_keygen(keygen.request)
     view = await wait_done(request, session_id, keygen.timeout or request.app[KEYGEN_TIMEOUT])
-    key = await node.key(view.key_id)
+    try:
+        key = await node.key(view.key_id)
+    except NotFound:
+        # The players left this node out: it coordinated the keygen but holds no share,
+        # so the finished session is all it knows of the key (and GET /v1/keys/{id} is 404 here).
+        return ok(_coordinated_key(keygen.request, view), status=201)
     return ok(key.to_json(), status=201, headers={"Location": f"/v1/keys/{key.key_id}"})
+
+
+def _coordinated_key(asked: KeygenRequest, view: SessionView) -> dict:
+    return {"key_id": view.key_id, "scheme": asked.scheme, "curve": asked.curve or SCHEMES[asked.scheme][0],
+            "threshold": asked.threshold, "participants": list(view.participants),
+            "public_key": view.public_key, "created_at": view.created_at, "session_id": view.session_id,
+            "holds_share": False}
 
 
 @routes.get("/v1/keys")

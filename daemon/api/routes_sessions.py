@@ -6,8 +6,8 @@ from aiohttp import web
 
 from daemon.api import requests, validation
 from daemon.api.http import KEYGEN_TIMEOUT, ok, read_json, service
-from daemon.errors import NodeError, SessionFailed, SessionTimeout
-from daemon.service import SessionView
+from daemon.errors import BadRequest, NodeError, SessionFailed, SessionTimeout
+from daemon.service import KeygenRequest, SessionView
 
 routes = web.RouteTableDef()
 
@@ -18,6 +18,7 @@ async def start(request: web.Request) -> web.Response:
     validation.only_query(request.query, ("wait",))
     wait = validation.query_flag(request.query.get("wait"), "wait")
     keygen = requests.start(await read_json(request))
+    check_all_validators_fit(request, keygen)
     session_id = await service(request).start_keygen(keygen)
     if not wait:
         return ok({"session_id": session_id}, status=202,
@@ -36,6 +37,15 @@ async def session(request: web.Request) -> web.Response:
     return ok((await service(request).session(session_id)).to_json())
 
 
+def check_all_validators_fit(request: web.Request, keygen: KeygenRequest) -> None:
+    """A keygen without ``players`` takes every validator: refuse it, saying what to do
+    instead, when there are more validators than a session takes."""
+    known = service(request).health().get("validators")
+    if keygen.players is None and isinstance(known, int) and known > validation.PLAYERS_MAX:
+        raise BadRequest(f"this network has {known} validators and a key has at most "
+                         f"{validation.PLAYERS_MAX} players: name them with players in POST /v1/keys")
+
+
 async def wait_done(request: web.Request, session_id: str, timeout: float) -> SessionView:
     """The finished view of a session, or the error it failed with (timeout included)."""
     view = await service(request).wait_session(session_id, timeout)
@@ -48,19 +58,8 @@ async def wait_done(request: web.Request, session_id: str, timeout: float) -> Se
 
 
 def session_error(view: SessionView) -> NodeError:
-    """The failed session's own error, with the status its type stands for."""
+    """The failed session's own error, with the status its type has everywhere
+    (``daemon.errors.STATUS_BY_TYPE``); a type it does not know is a 502 session failure."""
     if view.error is None:
         return SessionFailed(f"session {view.session_id} failed")
-    error = NodeError(view.error.message, type=view.error.type)
-    error.status = _status_of(view.error.type)
-    return error
-
-
-def _status_of(error_type: str) -> int:
-    pending = [NodeError]
-    while pending:
-        cls = pending.pop()
-        if cls.type == error_type:
-            return cls.status
-        pending.extend(cls.__subclasses__())
-    return SessionFailed.status
+    return SessionFailed(view.error.message, type=view.error.type)

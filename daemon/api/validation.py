@@ -17,31 +17,40 @@ from typing import Any
 
 from multidict import MultiMapping
 
+from daemon import mailbox
+from daemon.config import MAX_TIMEOUT
 from daemon.errors import BadRequest
+from daemon.records import KEY_ID_PATTERN as _STORED_KEY_ID
+from daemon.records import MAX_PARTICIPANTS, valid_key_id, valid_session_id
+from daemon.records import SESSION_ID_PATTERN as _STORED_SESSION_ID
 from daemon.service import SCHEMES, Player
+from daemon.validators import MAX_VALIDATORS
+from protocol.frost.sign import MAX_MESSAGE as PROTOCOL_MESSAGE_MAX
 
-THRESHOLD_MIN, THRESHOLD_MAX = 1, 31
-PLAYERS_MAX = 32
-PLAYER_INDEX_MAX = 65535
+#: a session (keygen, sign, presign) has at most this many players (the records' bound)
+PLAYERS_MAX = MAX_PARTICIPANTS
+THRESHOLD_MIN, THRESHOLD_MAX = 1, PLAYERS_MAX - 1
+PLAYER_INDEX_MAX = MAX_VALIDATORS - 1
 PEER_ID_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
-KEY_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
-SESSION_ID_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
-ROUND_ID_PATTERN = r"^[\x20-\x7e]{1,128}$"
+#: the store's key-id rule (``daemon.records.valid_key_id``), published as a pattern
+KEY_ID_PATTERN = f"^{_STORED_KEY_ID.pattern}$"
+#: the sessions' own rule (``daemon.records.valid_session_id``), published as a pattern
+SESSION_ID_PATTERN = f"^{_STORED_SESSION_ID.pattern}$"
+ROUND_ID_PATTERN = mailbox.ROUND_ID_PATTERN
 #: BIP32 non-hardened path: "m" then up to 255 indices below 2^31
 PATH_PATTERN = r"^m(/(0|[1-9][0-9]{0,9}))*$"
 PATH_MAX_LEN = 2048
 PATH_DEPTH_MAX = 255
-MESSAGE_MAX_BYTES = 64 * 1024
-MAILBOX_MESSAGE_MAX_BYTES = 64 * 1024
+#: the one limit on a message to sign: the API's own cap, never above what the protocols take
+MESSAGE_MAX_BYTES = min(64 * 1024, PROTOCOL_MESSAGE_MAX)
+MAILBOX_MESSAGE_MAX_BYTES = mailbox.MESSAGE_MAX_BYTES
 DIGEST_BYTES = 32
 PRESIGN_COUNT_MIN, PRESIGN_COUNT_MAX = 1, 100
-TIMEOUT_MIN, TIMEOUT_MAX = 1, 3600
+#: a keygen request's own wait; never longer than a node's keygen_timeout may be
+TIMEOUT_MIN, TIMEOUT_MAX = 1, int(MAX_TIMEOUT)
 CURVES = tuple(sorted({curve for curves in SCHEMES.values() for curve in curves}))
 
 _PEER_ID = re.compile(PEER_ID_PATTERN)
-_KEY_ID = re.compile(KEY_ID_PATTERN)
-_SESSION_ID = re.compile(SESSION_ID_PATTERN)
-_ROUND_ID = re.compile(ROUND_ID_PATTERN)
 _PATH = re.compile(PATH_PATTERN)
 _HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*$")
 
@@ -122,15 +131,21 @@ def matching(value: Any, name: str, pattern: re.Pattern, what: str) -> str:
 
 
 def key_id(value: Any, name: str = "key_id") -> str:
-    return matching(value, name, _KEY_ID, "1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'")
+    if not valid_key_id(text(value, name)):
+        raise BadRequest(f"{name} must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-', "
+                         "starting with a letter or digit")
+    return value
 
 
 def session_id(value: Any) -> str:
-    return matching(value, "session_id", _SESSION_ID, "1 to 128 characters of A-Z, a-z, 0-9, '.', '_' or '-'")
+    if not valid_session_id(text(value, "session_id")):
+        raise BadRequest("session_id must be 32 lowercase hex digits, as POST /start answers it")
+    return value
 
 
 def round_id(value: Any) -> str:
-    return matching(value, "roundId", _ROUND_ID, "1 to 128 printable ASCII characters")
+    return matching(value, "roundId", mailbox.ROUND_ID,
+                    f"1 to {mailbox.ROUND_ID_MAX} printable ASCII characters")
 
 
 def peer_id(value: Any, name: str) -> str:
@@ -217,7 +232,7 @@ def query_player(value: str | None, name: str) -> Player:
     if value is None or value == "":
         raise BadRequest(f"query parameter {name} is required")
     if value.isascii() and value.isdigit():
-        if len(value) > 5:
+        if len(value) > len(str(PLAYER_INDEX_MAX)):
             raise BadRequest(f"{name} must be a validator index up to {PLAYER_INDEX_MAX} or a peer id")
         return integer(int(value), name, 0, PLAYER_INDEX_MAX)
     return peer_id(value, name)

@@ -8,16 +8,21 @@ failed check raises ``Refused``, which is sent back with its reason. The
 coordinator runs its own proposal through ``prepare`` too, so both sides apply the
 same rules, and a pooled presignature is taken (deleted from the store) here,
 before anything is computed from it.
+
+Only a holder of a key may coordinate its presign and sign sessions: a validator
+without a share must not get the holders to sign what it likes. A keygen reserves
+its key id in the engine until it ends, so a second keygen of that id is refused
+while the first runs (and the key write refuses it after). Safe primes are not
+taken here but when the keygen's aux phase starts (``worker.Step.needs_primes``).
 """
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from daemon.records import KeyRecord, valid_key_id
+from daemon.records import KeyRecord, valid_key_id, valid_session_id
 from daemon.sessions import messages as m
 from daemon.sessions.machines import Job
 from protocol.cmp.signature import HASHES, message_digest
@@ -28,10 +33,10 @@ from protocol.parties import MAX_PARTIES
 if TYPE_CHECKING:
     from daemon.sessions.engine import SessionEngine
 
-#: session ids are fresh random 16 bytes, hex (``coordinator.new_session_id``)
-SESSION_ID = re.compile(r"[0-9a-f]{32}")
 #: how far past its timeout a proposal's deadline may lie (clocks differ a little)
 DEADLINE_SLACK = 30.0
+#: presignatures a pool may hold beyond ``presign_pool_size`` (explicit presign requests)
+PRESIGN_MARGIN = 100
 
 
 class Refused(Exception):
@@ -50,7 +55,7 @@ async def authentic(engine: SessionEngine, peer: str, signed: m.SignedProposal) 
     directory = engine.directory
     if peer != proposal.coordinator or not directory.is_member(peer):
         return False
-    if SESSION_ID.fullmatch(proposal.session_id) is None:
+    if not valid_session_id(proposal.session_id):
         return False
     record = directory.get(peer)
     if record is None or not m.proposal_signed_by(record.identity_key, signed):
@@ -97,6 +102,9 @@ async def prepare(engine: SessionEngine, proposal: m.Proposal) -> tuple[dict[int
     secret = await engine.keys.share(proposal.key_id) if key is not None else None
     _require(key is not None and secret is not None, f"no share of key {proposal.key_id!r} here",
              "key_id_not_exists")
+    _require(key.party_of(proposal.coordinator) is not None,
+             f"the coordinator {proposal.coordinator} holds no share of key {key.key_id!r}",
+             "not_a_key_holder")
     _require(key.epoch == proposal.epoch, "the key's epoch differs")
     parties = [key.party_of(p) for p in participants]
     _require(None not in parties, "a participant holds no share of the key")
@@ -104,7 +112,7 @@ async def prepare(engine: SessionEngine, proposal: m.Proposal) -> tuple[dict[int
     job = Job(session_id=proposal.session_id, protocol=proposal.protocol, party=key.party,
               parties=tuple(peers), identity_keys=_identity_keys(engine, peers),
               key_id=key.key_id, threshold=key.threshold, secret=secret, level=engine.level,
-              path=proposal.path or None)
+              path=proposal.path or None, deadline=proposal.deadline_ms / 1000)
     return peers, await _signing_job(engine, proposal, key, job)
 
 
@@ -112,23 +120,20 @@ async def _keygen_job(engine: SessionEngine, proposal: m.Proposal, peers: dict[i
     n = len(peers)
     _require(1 <= proposal.threshold < n, "the threshold must be in [1, n)")
     _require(valid_key_id(proposal.key_id), "invalid key id")
-    _require(await engine.keys.key_record(proposal.key_id) is None,
-             f"a key with id {proposal.key_id!r} exists here", "key_id_exists")
-    primes: tuple[int, ...] = ()
     if proposal.protocol == m.CMP_KEYGEN:
         _require(proposal.paillier_bits == engine.config.paillier_bits, "another Paillier modulus size")
-        wait = max(0.0, proposal.deadline_ms / 1000 - time.time()) / 2
-        try:
-            primes = tuple(await engine.prime_pool.take(2, wait))
-        except Exception as exc:
-            raise Refused("no_primes", f"no safe primes ready: {exc}") from None
     else:
         _require(proposal.suite in ("ed25519", "bip340"), f"unknown suite {proposal.suite!r}")
+    identity_keys = _identity_keys(engine, peers)
+    _require(await engine.keys.key_record(proposal.key_id) is None,
+             f"a key with id {proposal.key_id!r} exists here", "key_id_exists")
+    engine.reserve_key_id(proposal.key_id, proposal.session_id)   # the last check: nothing awaits after
     party = list(peers.values()).index(engine.peer_id) + 1
     return Job(session_id=proposal.session_id, protocol=proposal.protocol, party=party,
-               parties=tuple(peers), identity_keys=_identity_keys(engine, peers),
+               parties=tuple(peers), identity_keys=identity_keys,
                key_id=proposal.key_id, threshold=proposal.threshold, suite=proposal.suite,
-               primes=primes, paillier_bits=proposal.paillier_bits, level=engine.level)
+               paillier_bits=proposal.paillier_bits, level=engine.level,
+               deadline=proposal.deadline_ms / 1000)
 
 
 async def _signing_job(engine: SessionEngine, proposal: m.Proposal, key: KeyRecord, job: Job) -> Job:
@@ -148,6 +153,11 @@ async def _signing_job(engine: SessionEngine, proposal: m.Proposal, key: KeyReco
     if proposal.protocol == m.CMP_FULLSIGN:
         _require(proposal.digest is not None, "a full signing session signs a digest")
         return replace(job, digest=proposal.digest)
+    if proposal.protocol == m.CMP_PRESIGN:
+        limit = engine.config.presign_pool_size + PRESIGN_MARGIN
+        ready = await engine.keys.presign_ids(key.key_id, key.epoch, signers)
+        _require(len(ready) < limit, f"the presignature pool of these signers is full ({limit})",
+                 "pool_full")
     if proposal.protocol == m.CMP_SIGN:
         _require(proposal.message is not None and proposal.hash in HASHES,
                  "signing with a presignature needs a message and its hash")
@@ -172,4 +182,5 @@ def _identity_keys(engine: SessionEngine, peers: dict[int, str]) -> tuple[bytes,
     return tuple(keys)
 
 
-__all__ = ["Refused", "authentic", "frost_message", "prepare", "timeout_for"]
+__all__ = ["DEADLINE_SLACK", "PRESIGN_MARGIN", "Refused", "authentic", "frost_message", "prepare",
+           "timeout_for"]

@@ -16,7 +16,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING
 
-from daemon.errors import Conflict, NodeError, NotFound, SessionFailed, Unavailable
+from daemon.errors import Conflict, NodeError, NotFound, SessionFailed, SessionTimeout, Unavailable
 from daemon.p2p.transport import TransportError
 from daemon.records import KeyRecord
 from daemon.sessions import messages as m
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tssnet.sessions")
 
-_REFUSAL_ERRORS = {"key_id_exists": Conflict, "key_id_not_exists": NotFound, "no_primes": Unavailable}
+_REFUSAL_ERRORS = {"key_id_exists": Conflict, "key_id_not_exists": NotFound, "no_primes": Unavailable,
+                   "not_a_key_holder": Conflict, "pool_full": Conflict, "busy": Unavailable}
 
 
 def new_session_id() -> str:
@@ -85,12 +86,33 @@ async def start_keygen(engine: SessionEngine, *, scheme: str, participants: tupl
     suite = {"ecdsa": "", "eddsa": "ed25519", "schnorr": "bip340"}[scheme]
     proposal = _proposal(engine, protocol, key_id, participants, threshold, suite=suite)
     try:
+        if engine.peer_id not in participants:   # a player reserves it in prepare
+            engine.reserve_key_id(key_id, proposal.session_id)
         return await open_session(engine, proposal)
     except Refused as refused:
+        engine.release_key_id(key_id, proposal.session_id)
         raise _as_error(refused) from None
+    except BaseException:
+        engine.release_key_id(key_id, proposal.session_id)
+        raise
+
+
+def _require_holder(engine: SessionEngine, key: KeyRecord) -> None:
+    if key.party_of(engine.peer_id) is None:
+        raise Conflict(f"this node holds no share of key {key.key_id!r}: ask a holder",
+                       type="not_a_key_holder")
+
+
+async def finished(session: Session) -> Session:
+    """The session once it ended; SessionTimeout if it has not by its deadline (its end hangs)."""
+    await session.wait()
+    if not session.done.is_set():
+        raise SessionTimeout(f"session {session.id} did not end by its deadline")
+    return session
 
 
 async def presign(engine: SessionEngine, key: KeyRecord, signers: tuple[str, ...]) -> Session:
+    _require_holder(engine, key)
     proposal = _proposal(engine, m.CMP_PRESIGN, key.key_id, signers, key.threshold, epoch=key.epoch)
     try:
         return await open_session(engine, proposal, key)
@@ -101,6 +123,7 @@ async def presign(engine: SessionEngine, key: KeyRecord, signers: tuple[str, ...
 async def sign(engine: SessionEngine, key: KeyRecord, signers: tuple[str, ...], *, message: bytes | None,
                hash_name: str | None, digest: bytes | None, path: str | None) -> Session:
     """Run a signing session to its end (pooled presignature first for ECDSA messages)."""
+    _require_holder(engine, key)
     common = {"epoch": key.epoch, "path": path or ""}
     if key.scheme != "ecdsa":
         suite = "ed25519" if key.scheme == "eddsa" else "bip340"
@@ -140,7 +163,7 @@ async def _sign_pooled(engine: SessionEngine, key: KeyRecord, signers: tuple[str
                 continue   # another sign here took it first: try the next one
             raise _as_error(refused) from None
         engine.pool.kick()
-        await session.wait()
+        await finished(session)
         if session.error is not None and session.error.type == "presignature_missing":
             log.info("session %s: a signer lacks presignature %s; falling back to a full signing session",
                      session.id, presign_id.hex()[:16])
@@ -153,8 +176,7 @@ async def _run(engine: SessionEngine, proposal: m.Proposal, key: KeyRecord) -> S
         session = await open_session(engine, proposal, key)
     except Refused as refused:
         raise _as_error(refused) from None
-    await session.wait()
-    return session
+    return await finished(session)
 
 
-__all__ = ["new_session_id", "open_session", "presign", "sign", "start_keygen"]
+__all__ = ["finished", "new_session_id", "open_session", "presign", "sign", "start_keygen"]

@@ -3,8 +3,9 @@
 A participant can send its first frames before the coordinator's proposal reaches
 this node. They wait here until the proposal comes (and are handed to the new
 session) or for ``ttl`` seconds; each peer may park at most ``max_frames`` frames
-and ``max_bytes`` bytes, so a peer cannot fill memory with frames for sessions
-that will never exist.
+and ``max_bytes`` bytes, and all peers together ``max_total_bytes``, so neither one
+peer nor all of them at once can fill memory with frames for sessions that will
+never exist.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from collections import defaultdict
 
 class EarlyFrames:
     def __init__(self, *, ttl: float = 10.0, max_frames: int = 256, max_bytes: int = 32 << 20,
-                 clock=time.monotonic) -> None:
+                 max_total_bytes: int = 128 << 20, clock=time.monotonic) -> None:
         self.ttl, self.max_frames, self.max_bytes = ttl, max_frames, max_bytes
+        self.max_total_bytes = max_total_bytes
+        self._total = 0
         self._clock = clock
         self._frames: dict[str, list[tuple[float, str, int, bytes]]] = defaultdict(list)
         self._load: dict[str, list[int]] = defaultdict(lambda: [0, 0])   # peer -> [frames, bytes]
@@ -24,10 +27,14 @@ class EarlyFrames:
     def keep(self, session_id: str, peer: str, phase: int, body: bytes) -> bool:
         self.expire()
         load = self._load[peer]
-        if load[0] + 1 > self.max_frames or load[1] + len(body) > self.max_bytes:
+        if (load[0] + 1 > self.max_frames or load[1] + len(body) > self.max_bytes
+                or self._total + len(body) > self.max_total_bytes):
+            if not load[0]:
+                del self._load[peer]
             return False
         load[0] += 1
         load[1] += len(body)
+        self._total += len(body)
         self._frames[session_id].append((self._clock(), peer, phase, body))
         return True
 
@@ -52,6 +59,7 @@ class EarlyFrames:
             load = self._load[peer]
             load[0] -= 1
             load[1] -= len(body)
+            self._total -= len(body)
             if load[0] == 0:
                 del self._load[peer]
 

@@ -16,37 +16,56 @@ holds the proposing side; ``pool`` keeps presignatures ready.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections import Counter
+from collections.abc import Callable
 
 from daemon.errors import SessionFailed
 from daemon.p2p.transport import TransportError
-from daemon.records import SCHEMA, KeyRecord
+from daemon.records import SCHEMA, CoordinatedKey, KeyRecord
 from daemon.sessions import messages as m
 from daemon.sessions import signatures
-from daemon.sessions.admission import Refused, authentic, prepare, timeout_for
+from daemon.sessions.admission import DEADLINE_SLACK, Refused, authentic, prepare, timeout_for
 from daemon.sessions.early import EarlyFrames
 from daemon.sessions.keystore import KeyStore
 from daemon.sessions.machines import Output
 from daemon.sessions.pool import PresignPool
 from daemon.sessions.session import Session
-from daemon.sessions.workers import WorkerSlots
+from daemon.sessions.workers import WorkerFailed, WorkerSlots
 from protocol import wire
 from protocol.params import DEFAULT_LEVEL, SecurityLevel
 
 log = logging.getLogger("tssnet.sessions")
 
-#: error types a refusing peer may name; anything else shows as ``session_refused``
+#: sessions kept in memory (live ones always; finished ones stay readable from the store)
 MAX_SESSIONS_KEPT = 1000
-PASSED_ON = {"presignature_missing", "peer_unreachable", "key_id_exists", "key_id_not_exists"}
+#: live sessions at most, in all and per coordinator; proposals being admitted at most
+MAX_LIVE_SESSIONS = 512
+MAX_LIVE_PER_COORDINATOR = 64
+MAX_ADMITTING = 256
+#: finished session records are pruned past this age, and beyond this many
+RECORD_MAX_AGE_S = 24 * 3600.0
+MAX_RECORDS_KEPT = 10_000
+PRUNE_SECONDS = 3600.0
+#: error types a refusing peer may name; anything else shows as ``session_refused``
+PASSED_ON = {"presignature_missing", "peer_unreachable", "key_id_exists", "key_id_not_exists",
+             "not_a_key_holder", "pool_full", "busy", "no_primes"}
 SCHEMES = {m.CMP_KEYGEN: ("ecdsa", "secp256k1"), "ed25519": ("eddsa", "ed25519"),
            "bip340": ("schnorr", "secp256k1")}
 
 
 class SessionEngine:
     def __init__(self, *, config, identity, store, sealer, transport, directory, router, prime_pool,
-                 processes: bool = True, level: SecurityLevel = DEFAULT_LEVEL) -> None:
-        """``processes`` False runs the workers as threads (tests); ``level`` must match every node's."""
+                 processes: bool = True, level: SecurityLevel = DEFAULT_LEVEL,
+                 on_key_created: Callable[[KeyRecord], None] | None = None) -> None:
+        """``processes`` False runs the workers as threads (tests); ``level`` must match every node's.
+
+        ``on_key_created(record)`` is called once per new key, at the keygen's coordinator
+        (or at party 1 when the coordinator holds no share), right after the key is stored;
+        it must not block, and its failure never fails the keygen.
+        """
         self.config = config
         self.peer_id: str = identity.peer_id
         self.signer = identity.signer()
@@ -56,14 +75,21 @@ class SessionEngine:
         self.level = level
         self.keys = KeyStore(store, sealer)
         self.slots = WorkerSlots(seed=identity.seed, count=config.workers, processes=processes)
+        self.slots.on_broken = self._slot_broken
         self.pool = PresignPool(self)
+        #: counters of what peers sent that was dropped or refused (tests and logs read them)
+        self.stats: Counter[str] = Counter()
         self._router = router
         self._sessions: dict[str, Session] = {}
+        self._live: dict[str, str] = {}          # live session id -> its coordinator
+        self._keygen_ids: dict[str, str] = {}    # key id -> the keygen session reserving it
         self._claimed: set[str] = set()
         self._refused: set[str] = set()
         self._admitting: set[asyncio.Task] = set()
         self._early = EarlyFrames()
+        self._pruner: asyncio.Task | None = None
         self._running = False
+        self._on_key_created = on_key_created
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -74,15 +100,28 @@ class SessionEngine:
                 fields.update(state="failed", error_type="session_failed",
                               error_message="interrupted by a restart")
                 await self.keys.put_session(type(record)(**fields))
+        # A presignature must never sign twice, and the store cannot promise it after a
+        # rollback (a restored node.db, a Redis failover losing the last takes): one a
+        # rolled-back store gives out again would sign a second message with the same
+        # nonce and leak the key. So none survives a restart; the pool refills.
+        dropped = await self.keys.delete_all_presignatures()
+        if dropped:
+            log.info("deleted %d stored presignatures at start (a restart never reuses one)", dropped)
+        await self._prune()
         await self.slots.start()
         for cls, handler in ((m.SignedProposal, self._on_proposal), (m.Refusal, self._on_refusal),
                              (m.SessionFrame, self._on_frame), (m.Outcome, self._on_outcome)):
             self._router.register(cls, handler)
         self._running = True
         self.pool.start()
+        self._pruner = asyncio.get_running_loop().create_task(self._prune_forever(), name="session-prune")
 
     async def stop(self) -> None:
         self._running = False
+        if self._pruner is not None:
+            self._pruner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruner
         await self.pool.stop()
         for task in list(self._admitting):
             task.cancel()
@@ -97,6 +136,27 @@ class SessionEngine:
     def running(self) -> bool:
         return self._running
 
+    def live_sessions(self) -> int:
+        """How many sessions are running here now."""
+        return len(self._live)
+
+    async def _prune(self) -> None:
+        replay_window = max(self.config.keygen_timeout, self.config.session_timeout) + DEADLINE_SLACK
+        try:
+            pruned = await self.keys.prune_sessions(
+                now_ms=int(time.time() * 1000), max_age_ms=int(RECORD_MAX_AGE_S * 1000),
+                keep=MAX_RECORDS_KEPT, replay_window_ms=int(replay_window * 1000))
+        except Exception:   # the store is down: try again at the next round
+            log.exception("pruning session records failed")
+            return
+        if pruned:
+            log.info("pruned %d finished session records", pruned)
+
+    async def _prune_forever(self) -> None:
+        while True:
+            await asyncio.sleep(PRUNE_SECONDS)
+            await self._prune()
+
     # -- sessions ---------------------------------------------------------------------------
 
     async def seen(self, session_id: str) -> bool:
@@ -105,6 +165,29 @@ class SessionEngine:
 
     def session(self, session_id: str) -> Session | None:
         return self._sessions.get(session_id)
+
+    def reserve_key_id(self, key_id: str, session_id: str) -> None:
+        """Claim ``key_id`` for a keygen until it ends; Refused ``key_id_exists`` while another runs."""
+        holder = self._keygen_ids.setdefault(key_id, session_id)
+        if holder != session_id:
+            raise Refused("key_id_exists", f"a keygen of key id {key_id!r} is already running here "
+                                           f"(session {holder})")
+
+    def release_key_id(self, key_id: str, session_id: str) -> None:
+        if self._keygen_ids.get(key_id) == session_id:
+            del self._keygen_ids[key_id]
+
+    def ended(self, session: Session) -> None:
+        """A session's end: its key id reservation and its place among the live ones are free."""
+        self._live.pop(session.id, None)
+        if session.proposal.protocol in m.KEYGENS:
+            self.release_key_id(session.proposal.key_id, session.id)
+
+    def _slot_broken(self, index: int) -> None:
+        for session in list(self._sessions.values()):
+            if session.participant and session.slot == index and not session.done.is_set():
+                session.fail(WorkerFailed("the worker process running this session died"),
+                             tell_others=True)
 
     def add(self, session: Session) -> None:
         if len(self._sessions) >= MAX_SESSIONS_KEPT:
@@ -116,9 +199,15 @@ class SessionEngine:
             self._claimed.difference_update(finished)
         self._claimed.add(session.id)
         self._sessions[session.id] = session
+        self._live[session.id] = session.coordinator
 
-    def early_frames(self, session_id: str) -> list[tuple[str, int, bytes]]:
-        return self._early.take(session_id)
+    def check_capacity(self, coordinator: str) -> None:
+        """Refused ``busy`` when this node runs too many sessions, or too many of ``coordinator``."""
+        if len(self._live) >= MAX_LIVE_SESSIONS:
+            raise Refused("busy", f"this node runs {len(self._live)} sessions; try again shortly")
+        if sum(1 for c in self._live.values() if c == coordinator) >= MAX_LIVE_PER_COORDINATOR:
+            raise Refused("busy", f"{coordinator} already coordinates {MAX_LIVE_PER_COORDINATOR} "
+                                  "sessions running here")
 
     async def send_quietly(self, peer: str, message) -> bool:
         try:
@@ -140,12 +229,35 @@ class SessionEngine:
                                int(time.time() * 1000), output.certificate, p.session_id)
             await self.keys.put_key(record, output.secret)
             self.pool.kick()
+            if self._on_key_created is not None and self._announces(session):
+                try:
+                    self._on_key_created(record)
+                except Exception:  # the key is stored: whatever the hook does, the keygen stands
+                    log.exception("session %s: the new-key hook failed for key %s", session.id, p.key_id)
         elif p.protocol == m.CMP_PRESIGN:
             await self.keys.put_presignature(p.key_id, p.epoch, session.job.parties, output.public,
                                              output.secret)
         elif p.protocol == m.CMP_SIGN:
-            self.pool.kick()   # a pool lost one; party 1 of the key refills it
+            self.pool.kick()   # a pool lost one; the node whose preferred set it is refills it
         output.secret = b""   # sealed in the store now; no second copy in memory
+
+    def _announces(self, session: Session) -> bool:
+        """One participant per keygen tells the hook: the coordinator, or party 1 without it."""
+        p = session.proposal
+        return session.is_coordinator or (p.coordinator not in p.participants and session.job.party == 1)
+
+    async def keep_coordinated(self, session: Session) -> None:
+        """What a finished keygen made, kept by its coordinator when it is not a player (no share)."""
+        p = session.proposal
+        if p.protocol not in m.KEYGENS or session.participant or session.output is None:
+            return
+        scheme, curve = SCHEMES[p.protocol if p.protocol == m.CMP_KEYGEN else p.suite]
+        try:
+            await self.keys.put_coordinated(CoordinatedKey(p.key_id, scheme, curve, p.threshold,
+                                                           p.participants, session.output.public,
+                                                           session.record.created_ms, p.session_id))
+        except Exception:   # the store is down: the keygen stands, only this view of it is lost
+            log.exception("session %s: cannot keep the key it coordinated", session.id)
 
     def public_of(self, session: Session) -> bytes | None:
         """A finished keygen's public key as users see it (x-only for BIP340)."""
@@ -166,16 +278,23 @@ class SessionEngine:
     # -- incoming messages --------------------------------------------------------------------
 
     async def _on_proposal(self, peer: str, signed: m.SignedProposal) -> None:
-        # Admission waits on the store and the prime pool; the transport's delivery of
-        # every other message must not wait behind it.
-        if self._running:
-            task = asyncio.get_running_loop().create_task(self._admit(peer, signed))
-            self._admitting.add(task)
-            task.add_done_callback(self._admitting.discard)
+        # Admission waits on the store; the transport's delivery of every other message
+        # must not wait behind it.
+        if not self._running:
+            return
+        if len(self._admitting) >= MAX_ADMITTING:
+            self.stats["proposals_dropped"] += 1
+            log.warning("dropped a proposal from %s: %d proposals already being admitted",
+                        peer, len(self._admitting))
+            return
+        task = asyncio.get_running_loop().create_task(self._admit(peer, signed))
+        self._admitting.add(task)
+        task.add_done_callback(self._admitting.discard)
 
     async def _admit(self, peer: str, signed: m.SignedProposal) -> None:
         proposal = signed.proposal
         if not self._running or not await authentic(self, peer, signed):
+            self.stats["proposals_dropped"] += 1
             log.warning("dropped a proposal for session %s from %s: not authentic or replayed",
                         proposal.session_id, peer)
             return
@@ -183,9 +302,15 @@ class SessionEngine:
             return
         self._claimed.add(proposal.session_id)
         try:
+            self.check_capacity(proposal.coordinator)
             peers, job = await prepare(self, proposal)
         except Refused as refused:
             await self._refuse(proposal, refused)
+            return
+        except Exception as exc:   # a bug or a store failure: refuse with a reason, never die silently
+            log.exception("admitting session %s from %s failed", proposal.session_id, peer)
+            await self._refuse(proposal, Refused("admission_failed",
+                                                 f"this node could not admit the session: {type(exc).__name__}"))
             return
         session = Session(self, proposal, peers=peers, job=job,
                           timeout=self._timeout(proposal))
@@ -197,6 +322,8 @@ class SessionEngine:
         return max(0.1, min(timeout_for(self, proposal.protocol), left))
 
     async def _refuse(self, proposal: m.Proposal, refused: Refused) -> None:
+        self.stats["proposals_refused"] += 1
+        self.release_key_id(proposal.key_id, proposal.session_id)
         log.info("refused session %s from %s: %s", proposal.session_id, proposal.coordinator,
                  refused.reason)
         if len(self._refused) >= MAX_SESSIONS_KEPT:

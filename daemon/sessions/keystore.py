@@ -1,17 +1,24 @@
 """Keys, presignatures and session records in the node's store, secrets sealed.
 
 A key is written in one atomic batch (public ``KeyRecord`` plus the share sealed
-under its own record key); deleting it removes the share, the record and every
-presignature of the key in one batch too. A presignature is taken with
-``AsyncStore.take``, atomically, so two sessions never both get it, even across a
-crash.
+under its own record key), only if no key of that id is there (``key_id_exists``);
+deleting it removes the share, the record and every presignature of the key in one
+batch too. The store has no put-if-absent, so every check-then-write of keys and
+presignatures runs under one lock: a presignature finishing while its key is
+deleted never leaves an orphan. A presignature is taken with ``AsyncStore.take``,
+atomically, so two sessions never both get it, even across a crash.
 """
 
 from __future__ import annotations
 
+import asyncio
+
+from daemon.errors import Conflict
 from daemon.records import (
+    CoordinatedKey,
     KeyRecord,
     SessionRecord,
+    coordinated_key,
     key_meta_key,
     key_share_key,
     presign_key,
@@ -25,13 +32,25 @@ class KeyStore:
     def __init__(self, store, sealer) -> None:
         self._store = store
         self._sealer = sealer
+        self._lock = asyncio.Lock()   # key and presignature writes: check and write as one step
 
     # -- keys -----------------------------------------------------------------------------
 
     async def put_key(self, record: KeyRecord, share: bytes) -> None:
+        """Store a new key; Conflict ``key_id_exists`` (nothing written) when one has its id."""
         share_key = key_share_key(record.key_id)
-        await self._store.write({key_meta_key(record.key_id): wire.encode(record),
-                                 share_key: self._sealer.seal(share_key, share)}, [])
+        async with self._lock:
+            if await self._store.get(key_meta_key(record.key_id)) is not None:
+                raise Conflict(f"a key with id {record.key_id!r} exists here", type="key_id_exists")
+            await self._store.write({key_meta_key(record.key_id): wire.encode(record),
+                                     share_key: self._sealer.seal(share_key, share)}, [])
+
+    async def put_coordinated(self, record: CoordinatedKey) -> None:
+        await self._store.write({coordinated_key(record.key_id): wire.encode(record)}, [])
+
+    async def coordinated(self, key_id: str) -> CoordinatedKey | None:
+        raw = await self._store.get(coordinated_key(key_id))
+        return None if raw is None else wire.decode(raw, CoordinatedKey)
 
     async def key_record(self, key_id: str) -> KeyRecord | None:
         raw = await self._store.get(key_meta_key(key_id))
@@ -49,15 +68,28 @@ class KeyStore:
 
     async def delete_key(self, key_id: str) -> None:
         """The share, the key's record and its unused presignatures, in one write."""
-        presigs = [name for name, _ in await self._store.scan(presign_prefix(key_id))]
-        await self._store.write({}, [key_meta_key(key_id), key_share_key(key_id), *presigs])
+        async with self._lock:
+            presigs = [name for name, _ in await self._store.scan(presign_prefix(key_id))]
+            await self._store.write({}, [key_meta_key(key_id), key_share_key(key_id), *presigs])
 
     # -- presignatures ----------------------------------------------------------------------
 
     async def put_presignature(self, key_id: str, epoch: int, signers: tuple[int, ...],
                                presign_id: bytes, presignature: bytes) -> None:
+        """Store one presignature; Conflict ``key_id_not_exists`` when the key went meanwhile."""
         name = presign_key(key_id, epoch, signers, presign_id)
-        await self._store.write({name: self._sealer.seal(name, presignature)}, [])
+        async with self._lock:
+            if await self._store.get(key_meta_key(key_id)) is None:
+                raise Conflict(f"key {key_id!r} was deleted during the presign", type="key_id_not_exists")
+            await self._store.write({name: self._sealer.seal(name, presignature)}, [])
+
+    async def delete_all_presignatures(self) -> int:
+        """Delete every stored presignature of every key; how many there were."""
+        async with self._lock:
+            names = [name for name, _ in await self._store.scan("presig/")]
+            if names:
+                await self._store.write({}, names)
+        return len(names)
 
     async def take_presignature(self, key_id: str, epoch: int, signers: tuple[int, ...],
                                 presign_id: bytes) -> bytes | None:
@@ -84,6 +116,23 @@ class KeyStore:
 
     async def sessions(self) -> list[SessionRecord]:
         return [wire.decode(raw, SessionRecord) for _, raw in await self._store.scan("session/")]
+
+    async def prune_sessions(self, *, now_ms: int, max_age_ms: int, keep: int, replay_window_ms: int) -> int:
+        """Delete finished records older than ``max_age_ms``, and the oldest beyond ``keep``.
+
+        A record younger than ``replay_window_ms`` is never deleted: it is what refuses a
+        replay of its proposal while the proposal's deadline still lies ahead.
+        """
+        records = await self.sessions()
+        finished = sorted((r for r in records if r.state in ("done", "failed")),
+                          key=lambda r: r.created_ms, reverse=True)
+        live = len(records) - len(finished)
+        doomed = [r for k, r in enumerate(finished)
+                  if now_ms - r.created_ms > replay_window_ms
+                  and (now_ms - r.created_ms > max_age_ms or k + live >= keep)]
+        if doomed:
+            await self._store.write({}, [session_key(r.session_id) for r in doomed])
+        return len(doomed)
 
 
 __all__ = ["KeyStore"]

@@ -52,6 +52,7 @@ class Job:
     primes: tuple[int, ...] = field(default=(), repr=False)
     paillier_bits: int = 2048
     level: SecurityLevel = DEFAULT_LEVEL
+    deadline: float = 0.0                       # unix seconds; the worker drops the run after it
 
 
 @dataclass

@@ -1,10 +1,13 @@
-"""Keeps ``presign_pool_size`` presignatures ready per ECDSA key for its default signers.
+"""Keeps ``presign_pool_size`` presignatures ready per ECDSA key for this node's preferred signers.
 
-The default signer set of a t-of-n key is parties 1..t+1; only the node that is
-party 1 of a key starts fill sessions for it, so nodes never race to fill one
-pool. Every signer stores its own half of each presignature (sealed); signing takes
-one atomically. The pool refills after a keygen, after a sign takes one (``kick``)
-and on a slow poll, one presign session at a time.
+Each holder of a t-of-n key has its own preferred signer set: itself and the next t
+holders in party order, wrapping (``preferred_signers``). Every holder fills the
+pool of its own set, so a sign asked of any holder finds a presignature that
+includes it, and no two nodes fill one pool (unless t + 1 = n, when every set is
+everyone's; then a pool may overshoot by a few, which admission bounds). Every
+signer stores its own half of each presignature (sealed); signing takes one
+atomically. The pool refills after a keygen, after a sign takes one (``kick``) and
+on a slow poll, one presign session at a time.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from daemon.records import KeyRecord
 from daemon.sessions import coordinator
 
 if TYPE_CHECKING:
@@ -24,8 +28,10 @@ log = logging.getLogger("tssnet.sessions")
 POLL_SECONDS = 5.0
 
 
-def default_signers(threshold: int) -> tuple[int, ...]:
-    return tuple(range(1, threshold + 2))
+def preferred_signers(key: KeyRecord) -> tuple[int, ...]:
+    """This node's party and the next ``threshold`` parties of the key, wrapping, in party order."""
+    n = len(key.participants)
+    return tuple(sorted((key.party - 1 + k) % n + 1 for k in range(key.threshold + 1)))
 
 
 class PresignPool:
@@ -63,17 +69,16 @@ class PresignPool:
         """Run one presign session for the first pool below its size; False when none could run."""
         engine = self._engine
         for key in await engine.keys.key_records():
-            if key.scheme != "ecdsa" or key.party != 1:
+            if key.scheme != "ecdsa":
                 continue
-            signers = default_signers(key.threshold)
+            signers = preferred_signers(key)
             ready = await engine.keys.presign_ids(key.key_id, key.epoch, signers)
             if len(ready) >= engine.config.presign_pool_size:
                 continue
             peers = tuple(key.participants[i - 1] for i in signers)
             if not all(p == engine.peer_id or engine.directory.online(p) for p in peers):
                 continue
-            session = await coordinator.presign(engine, key, peers)
-            await session.wait()
+            session = await coordinator.finished(await coordinator.presign(engine, key, peers))
             if session.error is not None:
                 log.info("presignature pool of %s: %s", key.key_id, session.error.message)
                 return False

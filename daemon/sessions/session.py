@@ -4,8 +4,10 @@ A participant opens its side in a worker, feeds it the frames that arrive (batch
 everything queued goes in one call), sends what the worker hands back and, at the
 end, reports an ``Outcome`` to the coordinator. A coordinator that is not a
 participant only collects outcomes. Whatever ends the session (result, blame,
-refusal, unreachable peer, timeout, shutdown) goes through one place, ``_end``,
-which erases the worker's secrets, persists the record and wakes waiters.
+refusal, unreachable peer, timeout, shutdown, a dead worker) goes through one
+place, ``_end``, which erases the worker's secrets (always: an abandon of a run that
+is gone is harmless), drops the job's secrets here, persists the record and wakes
+waiters, whatever fails on the way. No wait on a session outlasts its deadline.
 """
 
 from __future__ import annotations
@@ -34,8 +36,15 @@ REPORTED_ERRORS = {
     "session_blame": lambda text: SessionFailed(text, type="session_blame"),
     "session_timeout": SessionTimeout,
     "peer_unreachable": lambda text: Unavailable(text, type="peer_unreachable"),
+    "no_primes": lambda text: Unavailable(text, type="no_primes"),
+    "key_id_exists": lambda text: SessionFailed(text, type="key_id_exists"),
+    "worker_failed": lambda text: SessionFailed(text, type="worker_failed"),
 }
 VIEW_PROTOCOL = {m.CMP_KEYGEN: "keygen", m.FROST_KEYGEN: "keygen", m.CMP_PRESIGN: "presign"}
+#: frames and outcomes queued for one session at most (a session needs far fewer)
+MAX_INBOX = 4096
+#: how long past its deadline a waiter waits for a session's end to be recorded
+END_GRACE = 5.0
 
 
 class _Stop(Exception):
@@ -56,8 +65,13 @@ class Session:
         self.id = proposal.session_id
         self.peers = peers                                  # party -> peer id
         self.party_of = {peer: party for party, peer in peers.items()}
-        self.job = job
+        self.job = job                                      # None once ended: no secrets kept
+        self.participant = job is not None
+        # Keygens stay on their key's slot; presign and sign spread over every slot.
+        self.route = proposal.key_id if proposal.protocol in m.KEYGENS else self.id
+        self.slot = engine.slots.index_of(self.route)
         self.timeout = timeout
+        self._deadline = time.monotonic() + timeout
         self.coordinator = proposal.coordinator
         self.output: Output | None = None
         self.error: NodeError | None = None
@@ -69,7 +83,8 @@ class Session:
             coordinator=proposal.coordinator, key_id=proposal.key_id)
         self._inbox: asyncio.Queue = asyncio.Queue()
         self._task: asyncio.Task | None = None
-        self._open = False
+        self._open = False                 # a run may exist in the worker: abandon it at the end
+        self._storing: asyncio.Future | None = None
         #: the key a signing session's coordinator verifies reported signatures against
         self.key: KeyRecord | None = None
 
@@ -86,50 +101,74 @@ class Session:
     def launch(self, early: list[tuple[str, int, bytes]]) -> None:
         for peer, phase, body in early:
             self.frame(peer, phase, body)
+        self._deadline = time.monotonic() + self.timeout
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"session-{self.id}")
 
     def frame(self, peer: str, phase: int, body: bytes) -> None:
         party = self.party_of.get(peer)
-        if party is not None and self.job is not None and not self.done.is_set():
-            self._inbox.put_nowait(("frame", (party, phase, body)))
+        if party is not None and self.participant and not self.done.is_set():
+            self._queue("frame", (party, phase, body))
 
     def outcome(self, peer: str, outcome: m.Outcome) -> None:
         if self.is_coordinator and peer in self.party_of and peer not in self.outcomes:
-            self._inbox.put_nowait(("outcome", (peer, outcome)))
+            self._queue("outcome", (peer, outcome))
+
+    def _queue(self, kind: str, value) -> None:
+        if self._inbox.qsize() >= MAX_INBOX:
+            self.engine.stats["frames_dropped"] += 1
+            log.warning("session %s: inbox full, dropped a %s", self.id, kind)
+            return
+        self._inbox.put_nowait((kind, value))
 
     def fail(self, error: NodeError, *, tell_others: bool = False) -> None:
         """End the session from outside (a refusal, shutdown): the runner stops at its next step."""
         self._inbox.put_nowait(("fail", _Stop(error, tell_others=tell_others)))
 
     async def wait(self, timeout: float | None = None) -> None:
+        """Until the session ends, ``timeout`` passes, or its deadline (plus a grace) has passed."""
+        bound = self._deadline + END_GRACE - time.monotonic()
+        if timeout is not None:
+            bound = min(bound, timeout)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.done.wait(), timeout)
+            await asyncio.wait_for(self.done.wait(), max(0.0, bound))
 
     # -- the runner -------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        await self.persist(state="running")
         try:
+            await self.persist(state="running")
             async with asyncio.timeout(self.timeout):
                 await self._drive()
         except _Stop as stop:
             await self._end(stop)
         except TimeoutError:
-            await self._end(_Stop(await self._timeout_error()))
+            await self._end(None if await self._result_kept() else _Stop(await self._timeout_error()))
         except asyncio.CancelledError:
-            await self._end(_Stop(Unavailable("the node is shutting down")))
+            kept = await self._result_kept()
+            await self._end(None if kept else _Stop(Unavailable("the node is shutting down")))
             raise
-        except Exception as exc:  # a bug or a worker crash: the session fails, the node goes on
+        except SessionFailed as exc:   # its worker died (WorkerFailed)
+            await self._end(_Stop(exc, tell_others=True))
+        except Exception as exc:  # a bug: the session fails, the node goes on
             log.exception("session %s failed inside the node", self.id)
             await self._end(_Stop(SessionFailed(f"session failed inside the node: {type(exc).__name__}"),
                                   tell_others=True))
         else:
             await self._end(None)
 
+    async def _result_kept(self) -> bool:
+        """Whether the result went into the store although a timeout or cancel cut in after."""
+        if self._storing is None:
+            return False
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.shield(self._storing)
+        done = self._storing.done() and not self._storing.cancelled()
+        return done and self._storing.exception() is None
+
     async def _drive(self) -> None:
         if self.job is not None:
+            self._open = True   # before the call: a timeout during it must still abandon the run
             step = await self._call(worker.open_session, self.job)
-            self._open = True
             if await self._after(step):
                 return
         while True:
@@ -144,24 +183,50 @@ class Session:
                     frames.append(value)
                 elif self._note_outcome(*value):
                     return
-            if frames and await self._after(await self._call(worker.deliver, self.id, frames)):
+            if frames and self.output is None \
+                    and await self._after(await self._call(worker.deliver, self.id, frames)):
                 return
 
     async def _call(self, fn, *args):
-        return await self.engine.slots.call(self.proposal.key_id, fn, *args)
+        return await self.engine.slots.call(self.route, fn, *args)
 
     async def _after(self, step: worker.Step) -> bool:
         """Send what the step produced; True once this party has its result."""
         await self._send(step.sends)
+        if step.needs_primes:
+            return await self._after(await self._call(worker.give_primes, self.id,
+                                                      await self._take_primes(step.needs_primes)))
         if step.state == "failed":
             self._open = False
             raise _Stop(*self._blame_error(step.blame))
         if step.state == "done":
             self._open = False
             self.output = step.output
-            await self.engine.keep_output(self, step.output)
-            return True
+            self._storing = asyncio.ensure_future(self.engine.keep_output(self, step.output))
+            try:
+                await asyncio.shield(self._storing)
+            except NodeError as exc:   # a key of that id got stored first
+                raise _Stop(exc, tell_others=True) from None
+            return self._complete()
         return False
+
+    def _complete(self) -> bool:
+        """Whether this node is through: a keygen's coordinator also waits until every player
+        reports its key stored, so a user who reads the key anywhere after the answer finds it."""
+        if not (self.is_coordinator and self.proposal.protocol in m.KEYGENS):
+            return True
+        if any(o.result != self.output.public for o in self.outcomes.values()):
+            raise _Stop(SessionFailed("participants report different public keys"))
+        return all(peer in self.outcomes for peer in self.others)
+
+    async def _take_primes(self, count: int) -> tuple[int, ...]:
+        """Safe primes for the aux phase, taken only now that the keygen phase is done."""
+        wait = max(0.0, self._deadline - time.monotonic()) / 2
+        try:
+            return tuple(await self.engine.prime_pool.take(count, wait))
+        except Exception as exc:
+            raise _Stop(Unavailable(f"no safe primes ready: {exc}", type="no_primes"),
+                        tell_others=True) from None
 
     async def _send(self, sends: list[tuple[int, int | None, bytes]]) -> None:
         jobs = []
@@ -184,8 +249,8 @@ class Session:
         if not outcome.ok:
             kind = REPORTED_ERRORS.get(outcome.error_type, SessionFailed)
             raise _Stop(kind(f"peer {peer} failed: {outcome.error_message}"), outcome.blame)
-        if self.job is not None:
-            return False      # a participating coordinator finishes with its own result
+        if self.participant:   # a participating coordinator finishes with its own result
+            return self.output is not None and self._complete()
         if self.proposal.protocol in m.SIGNS:
             self.output = self.engine.check_signature(self, outcome.result)
             return self.output is not None
@@ -209,34 +274,50 @@ class Session:
         return SessionFailed(text, type="session_blame"), record
 
     async def _timeout_error(self) -> SessionTimeout:
-        if self._open:
-            step = await self._call(worker.abandon, self.id, "timeout")
-            self._open = False
+        step = await self._abandon("timeout") if self._open else None
+        if step is not None and step.state == "failed" and step.round:
             missing = [self.peers[p] for p in step.missing]
             where = f"round {step.round}"
+        elif self.participant:
+            # The run never opened here (the worker was busy) or is already gone.
+            missing, where = [], "its worker (this node was too busy to start it)"
         else:
-            missing = [p for p in self.proposal.participants if p not in self.outcomes]
+            missing = [p for p in self.proposal.participants
+                       if p not in self.outcomes and p != self.engine.peer_id]
             where = "the outcome"
         return SessionTimeout(f"session {self.id} timed out after {self.timeout:.3g} s waiting in {where} "
                               f"for {', '.join(missing) or 'no one'}")
 
+    async def _abandon(self, reason: str) -> worker.Step | None:
+        """Erase this session's run in the worker (harmless when it is gone); None if the worker failed."""
+        self._open = False
+        try:
+            return await asyncio.shield(self._call(worker.abandon, self.id, reason))
+        except Exception as exc:   # a dead worker took the run (and its secrets) with it
+            log.warning("session %s: could not abandon its run: %s", self.id, exc)
+            return None
+
     async def _end(self, stop: _Stop | None) -> None:
-        if self._open:
-            self._open = False
-            await asyncio.shield(self._call(worker.abandon, self.id, "session ended"))
-        if stop is None:
-            public = self.engine.public_of(self) if self.record.protocol == "keygen" else None
-            await self.persist(state="done", public_key=public)
-        else:
-            self.error = stop.error
-            log.warning("session %s failed: %s", self.id, stop.error.message)
-            await self.persist(state="failed", error_type=stop.error.type,
-                                error_message=stop.error.message[:1024], blame=stop.blame)
-        self.done.set()
+        try:
+            if self.participant:
+                await self._abandon("session ended")
+            if stop is None:
+                public = self.engine.public_of(self) if self.record.protocol == "keygen" else None
+                await self.engine.keep_coordinated(self)
+                await self.persist(state="done", public_key=public)
+            else:
+                self.error = stop.error
+                log.warning("session %s failed: %s", self.id, stop.error.message)
+                await self.persist(state="failed", error_type=stop.error.type,
+                                   error_message=stop.error.message[:1024], blame=stop.blame)
+        finally:
+            self.job = None   # the share, presignature or primes it carried: gone from this process
+            self.engine.ended(self)
+            self.done.set()
         await self._report(stop)
 
     async def _report(self, stop: _Stop | None) -> None:
-        if not self.is_coordinator and self.job is not None:
+        if not self.is_coordinator and self.participant:
             if stop is None:
                 outcome = m.Outcome(self.id, True, self._summary())
             else:

@@ -6,12 +6,19 @@ plain values: bytes, ints, strings. Protocol objects never leave the worker. The
 table is keyed by ``owner`` (one node; several nodes share a process only in
 tests) and session id; a session stays on its worker for its whole life.
 ``init`` is the executor's initializer: it gives the worker the node's identity
-seed once, for the Channel's frame signatures.
+seed once, for the Channel's frame signatures. A run left past its deadline (its
+node's abandon never came: the node lost track of it) is dropped, secrets erased,
+at the next call.
+
+A cmp-keygen asks for its safe primes only when its aux phase starts
+(``Step.needs_primes``, answered by ``give_primes``): a keygen that dies in its first
+phase never costs the node primes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 
 from daemon.sessions.machines import (
     Job,
@@ -32,6 +39,10 @@ from protocol.machine import Incoming
 
 #: frames kept for a phase not started yet, per session (a fast peer is a phase ahead)
 MAX_EARLY = 256
+#: safe primes the aux phase of a cmp-keygen takes (its Paillier modulus)
+PRIMES_PER_AUX = 2
+#: how long past its deadline a forgotten run stays before the worker drops it
+DEADLINE_GRACE = 5.0
 
 
 @dataclass
@@ -44,6 +55,7 @@ class Step:
     blame: tuple[tuple[int, ...], int, str] | None = None
     round: int = 0             # the round the session waits for (running or abandoned)
     missing: tuple[int, ...] = ()
+    needs_primes: int = 0      # the next phase waits for this many safe primes (give_primes)
 
 
 class _Run:
@@ -95,6 +107,9 @@ class _Run:
         elif channel.result is not None and self.phase + 1 < self.phases:
             keygen: KeygenOutput = channel.result
             self.certificate = keygen.certificate
+            if not self.job.primes:
+                step.needs_primes = PRIMES_PER_AUX
+                return
             self.phase += 1
             self.seen = {}
             self.channel = self._channel(keygen)
@@ -144,9 +159,18 @@ def _finish(owner: _Owner, session_id: str, run: _Run, step: Step) -> Step:
     return step
 
 
+def _drop_expired(owner: _Owner) -> None:
+    now = time.time()
+    for session_id, run in list(owner.runs.items()):
+        if run.job.deadline and now > run.job.deadline + DEADLINE_GRACE:
+            del owner.runs[session_id]
+            run.channel.machine.abandon("past its deadline")
+
+
 def open_session(owner_id: str, job: Job) -> Step:
     """Start this party's side of ``job``."""
     owner = _OWNERS[owner_id]
+    _drop_expired(owner)
     if job.session_id in owner.runs:
         raise ValueError(f"session {job.session_id} is already open")
     run = _Run(job, owner.signer, owner.cache)
@@ -164,6 +188,7 @@ def open_session(owner_id: str, job: Job) -> Step:
 def deliver(owner_id: str, session_id: str, frames: list[tuple[int, int, bytes]]) -> Step:
     """Feed (sender party, phase, body) frames to a running session."""
     owner = _OWNERS[owner_id]
+    _drop_expired(owner)
     run = owner.runs.get(session_id)
     if run is None:
         return Step(state="failed")
@@ -172,6 +197,18 @@ def deliver(owner_id: str, session_id: str, frames: list[tuple[int, int, bytes]]
         run.deliver(step, sender, phase, body)
         if step.state != "running":
             break
+    return _finish(owner, session_id, run, step)
+
+
+def give_primes(owner_id: str, session_id: str, primes: tuple[int, ...]) -> Step:
+    """The safe primes a run asked for (``Step.needs_primes``): its next phase starts."""
+    owner = _OWNERS[owner_id]
+    run = owner.runs.get(session_id)
+    if run is None:
+        return Step(state="failed")
+    run.job = replace(run.job, primes=tuple(primes))
+    step = Step()
+    run.advance(step)
     return _finish(owner, session_id, run, step)
 
 
@@ -199,4 +236,5 @@ def drop_owner(owner_id: str) -> None:
             run.channel.machine.abandon("the node stopped")
 
 
-__all__ = ["Step", "abandon", "deliver", "drop_owner", "forget_key", "init", "open_session", "ready"]
+__all__ = ["Step", "abandon", "deliver", "drop_owner", "forget_key", "give_primes", "init", "open_session",
+           "ready"]

@@ -158,6 +158,7 @@ def test_views_of_validators_keys_sessions_and_health(ecdsa_key):
             assert session.to_json()["state"] == "done" and "error" not in session.to_json()
             health = service.health()
             assert (health["peer_id"], health["validators"], health["online"]) == (c.nodes[1].peer_id, 3, 3)
+            assert health["sessions"] == 0 and service.metrics()["tssnet_sessions_running"] == 0
             await service.post_message("r1", "hello", 2)
             assert c.nodes[1].service._mailbox.posts == [("r1", "hello", c.nodes[2].peer_id)]
     run(main())

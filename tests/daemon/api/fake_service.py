@@ -3,7 +3,11 @@
 ``calls`` lists (method name, arguments) in order, so a test can assert that a bad
 request never reached the service. Keygens finish at once unless ``session_outcome``
 says otherwise ("failed" with ``failure``, or "running"); meaning checks mirror the
-real service's (threshold below the player count, known key ids, known validators).
+real service's (threshold below the player count, known key ids, known validators: an
+unknown player is a 400 BadRequest, as ``ValidatorDirectory.resolve`` says). Like a real
+node, it holds a share of a new key only when it is one of the key's players.
+The ledger serves real committed blocks (``tests.daemon.ledger.blocks``) unless
+``ledger_enabled`` is False, when it answers as a node without a ledger.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 
-from daemon.errors import BadRequest, NotFound, key_not_found, session_not_found
+from daemon.errors import BadRequest, Conflict, NotFound, key_not_found, session_not_found
 from daemon.service import (
     SCHEMES,
     ErrorView,
@@ -25,8 +29,14 @@ from daemon.service import (
     UserMessage,
     ValidatorView,
 )
+from tests.daemon.ledger.blocks import block_views
 
 PEERS = ("12D3KooWAlpha", "12D3KooWBravo", "12D3KooWCharlie")
+
+
+def session_id_of(n: int) -> str:
+    """The fake's n-th id in the real form (32 lowercase hex digits)."""
+    return f"{n:032x}"
 
 
 class FakeService:
@@ -42,6 +52,7 @@ class FakeService:
         self.failure = ErrorView("session_timeout", "party 2 did not answer in 60 s")
         self.health_facts = {"peer_id": self.peer_id, "validators": 3, "online": 3, "version": "test"}
         self._ids = itertools.count(1)
+        self.ledger_enabled = True
 
     def _record(self, name: str, *args) -> None:
         self.calls.append((name, args))
@@ -53,27 +64,34 @@ class FakeService:
         for player in players:
             if isinstance(player, int):
                 if player >= len(PEERS):
-                    raise NotFound(f"no validator with index {player}", type="validator_not_exists")
+                    raise BadRequest(f"no validator with index {player}: indices run from 0 to {len(PEERS) - 1}")
                 chosen.append(PEERS[player])
             elif player in PEERS:
                 chosen.append(player)
             else:
-                raise NotFound(f"no validator with peer id {player}", type="validator_not_exists")
+                raise BadRequest(f"{player!r} is not the peer id of a validator")
         return tuple(chosen)
 
     async def start_keygen(self, request: KeygenRequest) -> str:
         self._record("start_keygen", request)
         participants = self._players(request.players)
-        threshold = request.threshold if request.threshold is not None else (len(participants) - 1) // 2
-        if threshold >= len(participants):
-            raise BadRequest(f"threshold {threshold} needs more than {len(participants)} players")
-        session_id = f"s{next(self._ids)}"
+        n = len(participants)
+        if n < 2:
+            raise BadRequest(f"a key needs at least 2 distinct players, got {n}")
+        threshold = request.threshold if request.threshold is not None else max(1, (n - 1) // 2)
+        if threshold >= n:
+            raise BadRequest(f"threshold must be an integer in [1, {n - 1}] for {n} players")
+        if request.key_id in self.key_views:
+            raise Conflict(f"a key with id {request.key_id!r} already exists", type="key_id_exists")
+        session_id = session_id_of(next(self._ids))
         key_id = request.key_id or f"key{next(self._ids)}"
         curve = request.curve or SCHEMES[request.scheme][0]
         public_key = hashlib.sha256(key_id.encode()).hexdigest()
         if self.session_outcome == "done":
-            self.key_views[key_id] = KeyView(key_id, request.scheme, curve, threshold, participants, 1,
-                                             public_key, "00" * 32, 0, 1.0)
+            if self.peer_id in participants:   # as a real node, it holds a share only as a player
+                self.key_views[key_id] = KeyView(key_id, request.scheme, curve, threshold, participants,
+                                                 participants.index(self.peer_id) + 1, public_key,
+                                                 "00" * 32, 0, 1.0)
             view = SessionView(session_id, "keygen", "done", 1.0, participants, key_id, public_key)
         elif self.session_outcome == "failed":
             view = SessionView(session_id, "keygen", "failed", 1.0, participants, error=self.failure)
@@ -122,6 +140,7 @@ class FakeService:
         self._record("sign", request)
         key = self._lookup(request.key_id)
         self._players(request.players)
+        _check_scheme_input(key.scheme, request)
         digest = request.digest if request.digest is not None else hashlib.sha256(request.message).digest()
         signature = hashlib.sha512(digest).hexdigest()
         if key.scheme == "ecdsa":
@@ -131,6 +150,8 @@ class FakeService:
     async def presign(self, key_id: str, count: int, players) -> PresignView:
         self._record("presign", key_id, count, players)
         key = self._lookup(key_id)
+        if key.scheme != "ecdsa":
+            raise BadRequest("presignatures are for ECDSA keys; FROST signs in two rounds without them")
         signers = self._players(players)
         self.mutations += 1
         return PresignView(key_id, signers, count, key.presignatures + count)
@@ -154,3 +175,36 @@ class FakeService:
 
     def health(self) -> dict:
         return dict(self.health_facts)
+
+    async def ledger_status(self) -> dict:
+        self._record("ledger_status")
+        blocks = self._ledger()
+        return {"chain_id": "test-chain", "genesis_hash": blocks[0]["prev_hash"], "state": "running",
+                "height": len(blocks), "last_block_hash": blocks[-1]["hash"], "view": 0,
+                "view_changing": False, "primary": "v0", "validators": ["v0", "v1", "v2", "v3"]}
+
+    async def ledger_blocks(self, from_height: int, limit: int) -> list[dict]:
+        self._record("ledger_blocks", from_height, limit)
+        return self._ledger()[from_height - 1:from_height - 1 + limit]
+
+    async def ledger_block(self, height: int) -> dict:
+        self._record("ledger_block", height)
+        blocks = self._ledger()
+        if height > len(blocks):
+            raise NotFound(f"no ledger block at height {height}", type="block_not_exists")
+        return blocks[height - 1]
+
+    def _ledger(self) -> list[dict]:
+        if not self.ledger_enabled:
+            raise Conflict("this node runs no ledger", type="ledger_disabled")
+        return block_views()
+
+
+def _check_scheme_input(scheme: str, request: SignRequest) -> None:
+    """What the real service refuses for a key's scheme (``node_service._check_input``)."""
+    if scheme == "eddsa" and (request.digest is not None or request.hash not in (None, "none")):
+        raise BadRequest("Ed25519 signs the message itself: give message with hash none")
+    if scheme == "ecdsa" and request.hash == "none":
+        raise BadRequest("hash none is for Ed25519, or BIP340 with a 32-byte message")
+    if scheme == "schnorr" and request.hash == "none" and len(request.message) != 32:
+        raise BadRequest("hash none is for Ed25519, or BIP340 with a 32-byte message")

@@ -51,19 +51,29 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
+        self.call(self._start())
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(make_app(self.fake, metrics=self.metrics))
+        await self._serve(make_app(self.fake, metrics=self.metrics))
+
+    async def _serve(self, app: web.Application) -> None:
+        self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
 
+    async def _stop(self) -> None:
+        await self._runner.cleanup()
+
+    def call(self, coro):
+        """Runs ``coro`` on the server's loop and returns its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=60)
+
     def __exit__(self, *exc_info) -> None:
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
+        self.call(self._stop())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()

@@ -5,8 +5,13 @@ import hashlib
 import socket
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
-from daemon.client import ApiError, AsyncClient, Client
+from daemon import config as node_config
+from daemon.api import validation
+from daemon.cli_client import _render_fields
+from daemon.client import DEFAULT_TIMEOUT, KEYGEN_TIMEOUT_MAX, ApiError, AsyncClient, Client
 from daemon.service import SignRequest
 from tests.daemon.api.fake_service import PEERS
 from tests.daemon.api.support import API_KEY, LiveServer
@@ -82,3 +87,103 @@ def test_an_unreachable_node_is_an_api_error():
 def test_client_repr_shows_no_api_key():
     assert API_KEY not in repr(Client("http://127.0.0.1:1", API_KEY))
     assert API_KEY not in repr(AsyncClient("http://127.0.0.1:1", API_KEY))
+
+
+class _Odd:
+    """A server answering what a test sets (path -> coroutine function making the answer),
+    and recording who called it with which key."""
+
+    def __init__(self, answers: dict) -> None:
+        self.answers = answers
+        self.seen: list[tuple[str, str | None]] = []
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.seen.append((request.path, request.headers.get("X-API-Key")))
+        return await self.answers[request.path]()
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+
+def _with_servers(test, *servers):
+    async def main():
+        clients = [TestServer(server.app()) for server in servers]
+        for started in clients:
+            await started.start_server()
+        try:
+            await test(*[str(started.make_url("")) for started in clients])
+        finally:
+            for started in clients:
+                await started.close()
+    asyncio.run(main())
+
+
+def test_redirects_are_never_followed_so_the_key_stays_with_the_node():
+    async def listed():
+        return web.json_response({"validators": []})
+
+    elsewhere = _Odd({"/validators": listed})
+
+    async def test(node_url, elsewhere_url):
+        async def moved():
+            return web.Response(status=307, headers={"Location": elsewhere_url + "/validators"})
+
+        node.answers["/validators"] = moved
+        async with AsyncClient(node_url, API_KEY) as client:
+            with pytest.raises(ApiError) as refused:
+                await client.validators()
+        assert (refused.value.status, refused.value.type) == (307, "bad_response")
+        assert "redirect" in refused.value.message
+        assert elsewhere.seen == []
+
+    node = _Odd({})
+    _with_servers(test, node, elsewhere)
+
+
+@pytest.mark.parametrize("body", ["[]", '"text"', "1", "null", "{}", '{"validators": "all"}',
+                                  '{"keys": null, "session_id": 7, "messages": {}}'])
+def test_a_2xx_answer_that_is_not_the_documented_object_is_a_bad_response(body):
+    async def answer():
+        return web.Response(text=body, content_type="application/json")
+
+    paths = ["/validators", "/v1/keys", "/start", "/get-message", "/get-direct-message", "/v1/keys/k"]
+    odd = _Odd(dict.fromkeys(paths, answer))
+
+    async def test(url):
+        async with AsyncClient(url, API_KEY) as client:
+            calls = [client.validators(), client.keys(), client.start_keygen(), client.get_messages("r"),
+                     client.get_direct_messages("r")]
+            if not body.startswith("{"):
+                calls.append(client.key("k"))
+            for call in calls:
+                with pytest.raises(ApiError) as bad:
+                    await call
+                assert bad.value.type == "bad_response"
+    _with_servers(test, odd)
+
+
+def test_a_keygen_waits_longer_than_the_clients_default_timeout():
+    async def slow_key():
+        await asyncio.sleep(0.5)
+        return web.json_response({"key_id": "k"}, status=201)
+
+    odd = _Odd({"/v1/keys": slow_key, "/validators": slow_key})
+
+    async def test(url):
+        async with AsyncClient(url, API_KEY, timeout=0.1) as client:
+            assert await client.keygen("ecdsa", None, 1) == {"key_id": "k"}
+            with pytest.raises(ApiError) as late:
+                await client.validators()
+            assert late.value.type == "timeout"
+    _with_servers(test, odd)
+
+
+def test_the_sdk_waits_for_a_keygen_as_long_as_the_api_lets_it_run():
+    assert KEYGEN_TIMEOUT_MAX == validation.TIMEOUT_MAX == node_config.MAX_TIMEOUT
+    assert KEYGEN_TIMEOUT_MAX > DEFAULT_TIMEOUT
+
+
+def test_rendering_an_empty_answer_does_not_fail():
+    assert _render_fields({}) == ""

@@ -2,8 +2,10 @@
 
 from daemon.api import ApiMetrics
 from daemon.service import KeygenRequest, SignRequest
-from tests.daemon.api.fake_service import PEERS, FakeService
+from tests.daemon.api.fake_service import PEERS, FakeService, session_id_of
 from tests.daemon.api.support import AUTH, run_with_client
+
+S1 = session_id_of(1)
 
 
 async def _keygen(client, **body):
@@ -17,8 +19,8 @@ def test_start_answers_202_with_the_session_id_at_once():
         response = await client.post("/start", headers=AUTH)
         assert response.status == 202
         body = await response.json()
-        assert body == {"session_id": "s1"}
-        assert response.headers["Location"] == "/v1/sessions/s1"
+        assert body == {"session_id": S1}
+        assert response.headers["Location"] == f"/v1/sessions/{S1}"
         assert fake.calls == [("start_keygen", (KeygenRequest(scheme="ecdsa"),))]
     run_with_client(test)
 
@@ -62,8 +64,8 @@ def test_keygen_that_outlasts_its_wait_is_a_session_timeout_naming_the_session()
                                      headers=AUTH)
         assert response.status == 504
         error = (await response.json())["error"]
-        assert error["type"] == "session_timeout" and "/v1/sessions/s1" in error["message"]
-        assert ("wait_session", ("s1", 5.0)) in fake.calls
+        assert error["type"] == "session_timeout" and f"/v1/sessions/{S1}" in error["message"]
+        assert ("wait_session", (S1, 5.0)) in fake.calls
     run_with_client(test)
 
 
@@ -73,7 +75,7 @@ def test_session_view():
         response = await client.get(f"/v1/sessions/{session_id}", headers=AUTH)
         assert response.status == 200
         assert (await response.json())["session_id"] == session_id
-        missing = await client.get("/v1/sessions/nope", headers=AUTH)
+        missing = await client.get(f"/v1/sessions/{'f' * 32}", headers=AUTH)
         assert missing.status == 404
         assert (await missing.json())["error"]["type"] == "session_not_exists"
     run_with_client(test)
@@ -85,7 +87,7 @@ def test_keygen_passes_every_field_and_answers_201_with_the_key():
         assert key["key_id"] == "treasury.1" and key["participants"] == [PEERS[0], PEERS[2]]
         assert fake.calls[0] == ("start_keygen", (KeygenRequest("ecdsa", "secp256k1", 1, (0, PEERS[2]),
                                                                 "treasury.1"),))
-        assert fake.calls[1] == ("wait_session", ("s1", 180.0))
+        assert fake.calls[1] == ("wait_session", (S1, 180.0))
     run_with_client(test)
 
 

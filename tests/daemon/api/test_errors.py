@@ -50,6 +50,9 @@ BAD_REQUESTS = [
     ("POST", "/v1/keys", _json({**KEYGEN, "key_id": "k" * 65}), "long key id"),
     ("POST", "/v1/keys", _json({**KEYGEN, "key_id": "a/b"}), "key id with a slash"),
     ("POST", "/v1/keys", _json({**KEYGEN, "key_id": "key\n"}), "key id with a newline"),
+    ("POST", "/v1/keys", _json({**KEYGEN, "key_id": ".hidden"}), "key id with a leading dot"),
+    ("POST", "/v1/keys", _json({**KEYGEN, "key_id": "-flag"}), "key id with a leading dash"),
+    ("POST", "/v1/keys", _json({**KEYGEN, "players": [64]}), "index past the validator bound"),
     ("POST", "/v1/keys", _json({**KEYGEN, "timeout": 0}), "timeout too small"),
     ("POST", "/v1/keys?wait=true", _json(KEYGEN), "unknown query parameter"),
     ("POST", "/start", _json({"threshold": 0}), "start threshold too small"),
@@ -74,9 +77,13 @@ BAD_REQUESTS = [
     ("POST", "/v1/keys/k1/presign", _json({"count": 101}), "count too large"),
     ("POST", "/v1/keys/k1/presign", _json({"count": True}), "bool count"),
     ("POST", "/v1/keys/bad%20id/presign", b"", "malformed key id in the path"),
+    ("GET", "/v1/keys/.hidden", b"", "key id in the path with a leading dot"),
+    ("DELETE", "/v1/keys/-k/share", b"", "key id in the path with a leading dash"),
     ("GET", "/v1/keys/k1/public-key?path=m/x", b"", "malformed path"),
     ("GET", "/v1/keys/k1/public-key?path=m/0&path=m/1", b"", "path twice"),
     ("GET", "/v1/sessions/s%0A1", b"", "malformed session id"),
+    ("GET", "/v1/sessions/nope", b"", "session id not in the sessions' form"),
+    ("GET", "/v1/sessions/" + "A" * 32, b"", "session id in upper case"),
     ("POST", "/broadcast", _json({"roundId": "", "message": "hi"}), "empty round id"),
     ("POST", "/broadcast", _json({"roundId": "r" * 129, "message": "hi"}), "long round id"),
     ("POST", "/broadcast", _json({"roundId": "r\n1", "message": "hi"}), "unprintable round id"),
@@ -88,6 +95,7 @@ BAD_REQUESTS = [
     ("POST", "/direct-message?id=", _json(POST), "empty id"),
     ("POST", "/direct-message?id=bad%20id", _json(POST), "malformed peer id"),
     ("POST", "/direct-message?id=9999999", _json(POST), "index too large"),
+    ("POST", "/direct-message?id=64", _json(POST), "index past the validator bound"),
     ("GET", "/get-message", b"", "no round id"),
     ("GET", "/get-direct-message?roundId=" + "r" * 129, b"", "long round id"),
 ]
@@ -172,3 +180,20 @@ def test_request_logs_carry_neither_bodies_nor_api_keys(caplog):
     logged = caplog.text
     assert "/broadcast" in logged
     assert "SECRET" not in logged and API_KEY not in logged
+
+
+def test_a_keygen_of_every_validator_on_a_network_larger_than_a_session_says_to_name_players():
+    fake = FakeService()
+    fake.health_facts["validators"] = 40
+
+    async def test(client, fake):
+        for path, body in (("/start", None), ("/v1/keys", {"scheme": "ecdsa", "threshold": 1})):
+            response = await client.post(path, json=body, headers=AUTH)
+            assert response.status == 400
+            message = (await response.json())["error"]["message"]
+            assert "40 validators" in message and "at most 32" in message and "players" in message
+        assert fake.calls == []
+        response = await client.post("/v1/keys", json={"scheme": "ecdsa", "threshold": 1, "players": [0, 1]},
+                                     headers=AUTH)
+        assert response.status == 201
+    run_with_client(test, fake)

@@ -37,14 +37,14 @@ def test_devnet_starts_wired_nodes_and_stops_them_on_sigterm(tmp_path):
     base = free_base_port(2)
     process = subprocess.Popen(
         [sys.executable, "-m", "daemon.cli", "devnet", "--nodes", "2", "--base-port", str(base),
-         "--data-dir", str(tmp_path), "--quiet", "--api-key", "devnet-test-key"],
+         "--data-dir", str(tmp_path), "--quiet", "--api-key", "devnet-test-key-0123"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         banner = _read_until(process, "devnet ready", timeout=90)
-        assert "API key: devnet-test-key" in banner
+        assert "API key: devnet-test-key-0123" in banner
         urls = re.findall(r"http://127\.0\.0\.1:(\d+)", banner)
         assert {int(u) for u in urls} >= {base + 1, base + 2}
-        validators = Client(f"http://127.0.0.1:{base + 2}", "devnet-test-key").validators()
+        validators = Client(f"http://127.0.0.1:{base + 2}", "devnet-test-key-0123").validators()
         assert len(validators) == 2
         for i in (1, 2):   # each node has its own store and log
             assert (tmp_path / f"node-{i}" / "node.db").exists()
@@ -52,7 +52,7 @@ def test_devnet_starts_wired_nodes_and_stops_them_on_sigterm(tmp_path):
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
         with pytest.raises(ApiError) as stopped:
-            Client(f"http://127.0.0.1:{base + 1}", "devnet-test-key", timeout=2).health()
+            Client(f"http://127.0.0.1:{base + 1}", "devnet-test-key-0123", timeout=2).health()
         assert stopped.value.type == "unreachable"
     finally:
         if process.poll() is None:

@@ -7,6 +7,7 @@ import asyncio
 
 from daemon.service import KeygenRequest, SignRequest
 from daemon.sessions import messages as m
+from daemon.sessions.pool import preferred_signers
 from tests.daemon.sessions.checks import assert_ecdsa, bip32_child, sha256
 from tests.daemon.sessions.harness import Cluster, Timer, run
 
@@ -89,9 +90,9 @@ def test_restarted_nodes_sign_with_their_stored_shares(ecdsa_key):
             await c.services[0].presign("k1", 1, None)
             for i in range(3):
                 await c.restart(i)
+            assert (await c.services[0].key("k1")).presignatures == 0   # a restart drops them all
             view = await c.services[0].sign(SignRequest("k1", message=b"after restart"))
             assert_ecdsa(view, public_key, sha256(b"after restart"))
-            assert (await c.services[0].key("k1")).presignatures == 0   # the stored one was used
     run(main())
 
 
@@ -133,21 +134,28 @@ def test_keygen_2_of_3_then_every_node_signs():
     run(main())
 
 
-def test_the_background_pool_fills_to_its_size_from_party_one(ecdsa_key):
+def test_every_holder_fills_the_pool_of_its_own_signer_set_and_signs_from_it(ecdsa_key):
     async def main():
         async with Cluster(3, copy_from=ecdsa_key[0], presign_pool_size=2) as c:
-            c.nodes[0].engine.pool.kick()   # node 0 started before its peers were up to answer
+            for node in c.nodes:
+                node.engine.pool.kick()   # each started before its peers were up to answer
+            # 1-of-3: node i fills {i, i+1}; each node signs in two of the three sets
             for _ in range(1200):
                 counts = [(await s.key("k1")).presignatures for s in c.services]
-                if counts == [2, 2, 0]:
+                if counts == [4, 4, 4]:
                     break
                 await asyncio.sleep(0.05)
-            assert counts == [2, 2, 0]
+            assert counts == [4, 4, 4]
+            for node in c.nodes:   # each pooled set is coordinated by its owner only
+                owned = {r.participants for r in await node.engine.keys.sessions()
+                         if r.protocol == "presign" and r.coordinator == node.peer_id}
+                key = await node.engine.keys.key_record("k1")
+                assert owned == {tuple(key.participants[i - 1] for i in preferred_signers(key))}
             public_key, _ = await _key(c)
-            view = await c.services[1].sign(SignRequest("k1", message=b"from the pool"))
-            assert_ecdsa(view, public_key, sha256(b"from the pool"))
-            # only party 1 (node 0) proposed presign sessions
-            coordinators = {r.coordinator for n in c.nodes for r in await n.engine.keys.sessions()
-                            if r.protocol == "presign"}
-            assert coordinators == {c.nodes[0].peer_id}
+            for i, service in enumerate(c.services):   # any node signs in one round from its own pool
+                view = await service.sign(SignRequest("k1", message=b"from the pool %d" % i))
+                assert_ecdsa(view, public_key, sha256(b"from the pool %d" % i))
+                session = c.nodes[i].engine.session(view.session_id)
+                assert session.proposal.protocol == m.CMP_SIGN and c.nodes[i].peer_id in session.proposal.participants
+                assert session.route == session.id   # sign sessions spread over the worker slots
     run(main())

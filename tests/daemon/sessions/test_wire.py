@@ -88,3 +88,12 @@ def test_early_frames_are_bounded_per_peer_and_expire():
     early.expire()
     assert len(early) == 0
     assert early.keep("s3", "p", 0, b"x" * 90)         # expired frames gave p its room back
+
+
+def test_early_frames_are_bounded_across_all_peers_too():
+    early = EarlyFrames(ttl=10, max_frames=10, max_bytes=100, max_total_bytes=150, clock=Clock())
+    assert early.keep("s1", "p", 0, b"x" * 80)
+    assert early.keep("s2", "q", 0, b"y" * 60)
+    assert not early.keep("s3", "r", 0, b"z" * 20)     # r is within its own bounds, not the total
+    early.take("s1")
+    assert early.keep("s3", "r", 0, b"z" * 20)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import time
+from dataclasses import replace
 
 from daemon.sessions import messages as m
 from daemon.sessions import worker
@@ -67,5 +69,16 @@ def test_strangers_and_unknown_phases_are_ignored_and_abandon_names_the_silent()
     abandoned = worker.abandon(owners[1], sid, "timeout")
     assert (abandoned.state, abandoned.round, abandoned.missing) == ("failed", 1, (3,))
     assert worker.deliver(owners[1], sid, from_two).state == "failed"   # gone after abandon
+    for owner in owners.values():
+        worker.drop_owner(owner)
+
+
+def test_a_run_left_past_its_deadline_is_dropped_at_the_next_call():
+    owners = _owners("deadline")
+    late, fresh = "ef" * 16, "12" * 16
+    worker.open_session(owners[1], replace(_job(1, late), deadline=time.time() - worker.DEADLINE_GRACE - 1))
+    assert late in worker._OWNERS[owners[1]].runs
+    worker.open_session(owners[1], replace(_job(1, fresh), deadline=time.time() + 60))
+    assert list(worker._OWNERS[owners[1]].runs) == [fresh]
     for owner in owners.values():
         worker.drop_owner(owner)

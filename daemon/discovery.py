@@ -17,7 +17,6 @@ knows it talks to a node of its own network.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import hashlib
 import hmac
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from daemon.errors import BadRequest
 from daemon.identity import NodeIdentity
 from daemon.p2p.transport import Transport, TransportError
+from daemon.tasks import cancel_and_wait
 from daemon.validators import (
     DEFAULT_NETWORK,
     MAX_VALIDATORS,
@@ -172,11 +172,7 @@ class Discovery:
 
     async def stop(self) -> None:
         self._running = False
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
 
     async def wait_joined(self) -> None:

@@ -13,13 +13,13 @@ changes and state transfer resend what matters), but not a node out of memory.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from dataclasses import asdict, dataclass
 
 from daemon.ledger_store import KVLedgerStore
 from daemon.p2p.transport import Transport, TransportError
+from daemon.tasks import cancel_and_wait
 from ledger.block import Block, tx_hash
 from ledger.certs import sign_body
 from ledger.crypto import signing_prefix
@@ -103,11 +103,7 @@ class PeerLinks:
         self.overflowed += queue.push(payload, self._budget)
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()
         self._queues.clear()
 

@@ -21,7 +21,6 @@ are told why.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 from daemon.errors import BadRequest, Unavailable
 from daemon.store.aio import AsyncStore
 from daemon.store.sealed import Sealer
+from daemon.tasks import cancel_and_wait
 from protocol import wire
 from protocol.errors import EncodingError
 from protocol.primes import generate_safe_prime, parse_prime_pool
@@ -160,11 +160,8 @@ class PrimePool:
         """Stop generating (a job already running in the executor is left to finish)."""
         if self._failure is None:
             self._failure = "the prime pool is stopped"
-        if self._refill is not None:
-            self._refill.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refill
-            self._refill = None
+        await cancel_and_wait([self._refill])
+        self._refill = None
         async with self._changed:
             self._changed.notify_all()
 

@@ -16,7 +16,6 @@ holds the proposing side; ``pool`` keeps presignatures ready.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import Counter
@@ -34,6 +33,7 @@ from daemon.sessions.machines import Output
 from daemon.sessions.pool import PresignPool
 from daemon.sessions.session import Session
 from daemon.sessions.workers import WorkerFailed, WorkerSlots
+from daemon.tasks import cancel_and_wait
 from protocol import wire
 from protocol.params import DEFAULT_LEVEL, SecurityLevel
 
@@ -118,10 +118,7 @@ class SessionEngine:
 
     async def stop(self) -> None:
         self._running = False
-        if self._pruner is not None:
-            self._pruner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pruner
+        await cancel_and_wait([self._pruner])
         await self.pool.stop()
         for task in list(self._admitting):
             task.cancel()

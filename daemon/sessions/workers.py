@@ -18,7 +18,6 @@ died with the process). A slow poll notices a death no call has met yet.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import multiprocessing
@@ -31,6 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from daemon.errors import SessionFailed
 from daemon.orphans import exit_with_parent
 from daemon.sessions import worker
+from daemon.tasks import cancel_and_wait
 
 log = logging.getLogger("tssnet.sessions")
 
@@ -126,11 +126,8 @@ class WorkerSlots:
                              return_exceptions=True)
 
     async def stop(self) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
-            self._watch = None
+        await cancel_and_wait([self._watch])
+        self._watch = None
         slots, self._slots = self._slots, []
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(loop.run_in_executor(s, worker.drop_owner, self.owner) for s in slots),

@@ -3,9 +3,11 @@
 The session engine calls a ``KeygenPublisher`` with the ``KeyRecord`` it just stored
 (at the keygen's coordinator; see ``SessionEngine.keep_output``). The publisher turns
 it into a ``ledger.txs.KeygenTx`` carrying the keygen certificate, which every replica
-verifies before it votes (CGGMP21 ECDSA and both FROST suites alike), and submits it
-in the background: the key exists whatever the ledger does, so a ledger that refuses
-the transaction or is down is logged and never fails the keygen.
+verifies before it votes (CGGMP21 ECDSA and both FROST suites alike), and the key's
+public chain code, from which replicas derive the child keys that bridge signatures
+with a ``path`` verify under. It submits the transaction in the background: the key
+exists whatever the ledger does, so a ledger that refuses the transaction or is down
+is logged and never fails the keygen.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def keygen_tx(record: KeyRecord) -> KeygenTx:
     return KeygenTx(key_id=record.key_id, scheme=record.scheme, curve=record.curve,
                     public_key=certified_key(record),
                     participants=tuple(range(1, len(record.participants) + 1)),
-                    threshold=record.threshold, certificate=record.certificate)
+                    threshold=record.threshold, certificate=record.certificate,
+                    chain_code=record.chain_code)
 
 
 def certified_key(record: KeyRecord) -> bytes:

@@ -43,6 +43,7 @@ class KeyRecord:
     participants: tuple[int, ...]
     threshold: int
     height: int
+    chain_code: bytes | None  # None: signatures by its children cannot be checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +152,7 @@ class BlockChecker:
         if record.public_key != tx.public_key:
             raise InvalidTransaction(f"public key is not the one registered for {tx.key_id!r}")
         if not crypto_checked:
-            check_signature(tx, record.scheme)
+            check_signature(tx, record.scheme, record.chain_code)
 
     def _check_keygen(self, tx: KeygenTx, crypto_checked: bool) -> None:
         if tx.key_id in self._keys or tx.key_id in self._state.keys:
@@ -159,7 +160,7 @@ class BlockChecker:
         if not crypto_checked:
             check_keygen(tx)
         self._keys[tx.key_id] = KeyRecord(tx.key_id, tx.scheme, tx.curve, tx.public_key,
-                                          tx.participants, tx.threshold, self._height)
+                                          tx.participants, tx.threshold, self._height, tx.chain_code)
 
     def _check_validators(self, tx: ValidatorSetTx) -> None:
         check_validator_change(tx)

@@ -1,11 +1,22 @@
 """Ledger transactions and the checks that need nothing but the transaction itself.
 
 Three kinds exist: a keygen result with its certificate, a bridge signature made
-with a registered key, and a validator-set change. A block carries each as its
-own canonical wire bytes; ``decode_tx`` turns bytes back into one of the three.
-Checks against the ledger state (does the key exist, is the change allowed) live
-in ``ledger.state``; the cryptographic checks here are the expensive part and are
-done once per replica per transaction.
+with a registered key or one of its non-hardened BIP32 children, and a validator-set
+change. A block carries each as its own canonical wire bytes; ``decode_tx`` turns
+bytes back into one of the three. Checks against the ledger state (does the key
+exist, is the change allowed) live in ``ledger.state``; the cryptographic checks
+here are the expensive part and are done once per replica per transaction.
+
+A key's chain code is public (the node shows it with the key), so the keygen
+transaction carries it and every replica derives a child key from (public key,
+chain code, path) exactly as the signers do: ``protocol.hd`` for ECDSA, and for the
+FROST suites ``protocol.frost.tweak`` (BIP340 starts from the even-y key and reads
+the last child x-only). The certificate does not prove the chain code: the ledger
+records the one the keygen's submitter states.
+
+Type ids 0x0420 and 0x0421 were the keygen and signature transactions before they
+carried a chain code and a path; they are retired, so bytes of that format never
+decode as the current one.
 """
 
 from __future__ import annotations
@@ -20,26 +31,36 @@ from nacl.signing import VerifyKey
 from ledger.codec import OneOf
 from ledger.config import MAX_ID_BYTES, Validator
 from ledger.crypto import valid_public_key
-from protocol import wire
+from protocol import hd, wire
 from protocol.errors import EncodingError, InvalidProof, UsageError
+from protocol.frost.suites import suite_by_name
+from protocol.frost.tweak import signing_key
 from protocol.group import ED25519, SECP256K1, Group
 from protocol.keygen_certificate import MAX_PARTICIPANTS, verify_keygen_certificate
 
 SECP256K1_HALF_ORDER = SECP256K1.order // 2
 MAX_CERTIFICATE_BYTES = 128 * 1024
 MAX_MESSAGE_BYTES = 4096
+#: a signing session carries its path in at most this many bytes, so no signature the
+#: network makes has a longer one; the depth is bounded by ``protocol.hd.MAX_DEPTH``
+MAX_PATH_BYTES = 1024
 
 # scheme -> the one curve it runs on (BIP340 Schnorr is secp256k1 only).
 SCHEME_CURVES = {"ecdsa": SECP256K1, "schnorr": SECP256K1, "eddsa": ED25519}
+# scheme -> the FROST suite whose signers derive its child keys (ECDSA derives plainly).
+FROST_SUITES = {"schnorr": "bip340", "eddsa": "ed25519"}
 
 
 class InvalidTransaction(UsageError):
     """A transaction that can never enter a block (malformed, badly signed, not allowed)."""
 
 
-@wire.message(0x0420)
+@wire.message(0x0423)
 @dataclass(frozen=True, slots=True)
 class KeygenTx:
+    """A new key and the certificate proving it; ``chain_code`` (None: the key has no
+    children in the ledger) is what signatures with a ``path`` derive from."""
+
     key_id: str = wire.field(wire.Str(MAX_ID_BYTES))
     scheme: str = wire.field(wire.Str(16))
     curve: str = wire.field(wire.Str(16))
@@ -48,19 +69,24 @@ class KeygenTx:
         wire.Seq(wire.UInt(2**32 - 1), min_len=2, max_len=MAX_PARTICIPANTS))
     threshold: int = wire.field(wire.UInt(MAX_PARTICIPANTS))
     certificate: bytes = wire.field(wire.Bytes(max_size=MAX_CERTIFICATE_BYTES))
+    chain_code: bytes | None = wire.field(wire.Optional(wire.Bytes(size=hd.CHAIN_CODE_SIZE)),
+                                          default=None)
 
 
-@wire.message(0x0421)
+@wire.message(0x0424)
 @dataclass(frozen=True, slots=True)
 class SignatureTx:
     """A bridge signature: ``message`` is the 32-byte digest for ECDSA and BIP340,
-    the message itself for Ed25519."""
+    the message itself for Ed25519. ``public_key`` is always the registered key (as
+    its keygen transaction has it); ``path`` (canonical, e.g. ``m/0/1``, at least one
+    non-hardened step) says the signature is by that key's child, None by the key itself."""
 
     key_id: str = wire.field(wire.Str(MAX_ID_BYTES))
     public_key: bytes = wire.field(wire.Bytes(min_size=32, max_size=33))
     message: bytes = wire.field(wire.Bytes(max_size=MAX_MESSAGE_BYTES))
     signature: bytes = wire.field(wire.Bytes(size=64))
     bitcoin_txid: bytes | None = wire.field(wire.Optional(wire.Bytes(size=32)))
+    path: str | None = wire.field(wire.Optional(wire.Str(MAX_PATH_BYTES)), default=None)
 
 
 @wire.message(0x0422)
@@ -98,50 +124,104 @@ def check_keygen(tx: KeygenTx) -> None:
         raise InvalidTransaction(f"keygen {tx.key_id!r}: {exc}") from None
 
 
-def check_signature(tx: SignatureTx, scheme: str) -> None:
-    """The signature verifies under ``tx.public_key`` with the key's scheme."""
-    if scheme == "eddsa":
-        ok = _verify_ed25519(tx)
-    elif len(tx.message) != 32:
-        raise InvalidTransaction(f"{scheme} signs a 32-byte digest")
-    elif scheme == "ecdsa":
-        ok = _verify_ecdsa(tx)
-    elif scheme == "schnorr":
-        ok = _verify_bip340(tx)
-    else:
+def path_steps(path: str) -> tuple[int, ...]:
+    """The indices of a transaction's path; InvalidTransaction unless it is canonical.
+
+    One spelling per path (``m/0/1``, no spaces, no ``m`` alone: that is no path), so a
+    signature cannot enter the ledger twice under two spellings of one child.
+    """
+    try:
+        steps = hd.parse_path(path)
+    except UsageError as exc:
+        raise InvalidTransaction(f"path {path!r}: {exc}") from None
+    if not steps:
+        raise InvalidTransaction("path 'm' names the key itself: leave the path out")
+    if hd.format_path(steps) != path:
+        raise InvalidTransaction(f"path {path!r} is not written canonically ({hd.format_path(steps)})")
+    return steps
+
+
+def verifying_key(scheme: str, public_key: bytes, chain_code: bytes | None, path: str | None) -> bytes:
+    """The key a signature by ``public_key`` or its child at ``path`` verifies under.
+
+    ECDSA and Ed25519: the (child) point's encoding. BIP340: 0x02 || x of the even-y
+    (child) key, derived from the even-y form of ``public_key`` as the signers derive it.
+    InvalidTransaction for a bad path, a missing chain code or an underivable child.
+    """
+    if path is None:
+        return public_key
+    steps = path_steps(path)
+    if chain_code is None:
+        raise InvalidTransaction("the key was registered without a chain code: no child of it "
+                                 "can be checked, so a signature with a path is refused")
+    group = SCHEME_CURVES.get(scheme)
+    if group is None:
         raise InvalidTransaction(f"unknown scheme {scheme!r}")
-    if not ok:
-        raise InvalidTransaction(f"signature for key {tx.key_id!r} does not verify")
+    try:
+        point = group.decode_point(public_key)
+        if scheme == "ecdsa":
+            child = hd.derive(group, point, chain_code, steps).public_key
+        else:
+            suite = suite_by_name(FROST_SUITES[scheme])
+            child = signing_key(suite, point, chain_code=chain_code, path=steps).public_key
+    except (EncodingError, UsageError) as exc:
+        raise InvalidTransaction(f"path {path!r}: {exc}") from None
+    return child.encode()
 
 
-def _verify_ecdsa(tx: SignatureTx) -> bool:
+def check_signature(tx: SignatureTx, scheme: str, chain_code: bytes | None = None) -> None:
+    """The signature verifies under ``tx.public_key``, or under its child at ``tx.path``
+    (derived with ``chain_code``), with the key's scheme."""
+    verify = _VERIFIERS.get(scheme)
+    if verify is None:
+        raise InvalidTransaction(f"unknown scheme {scheme!r}")
+    if scheme != "eddsa" and len(tx.message) != 32:
+        raise InvalidTransaction(f"{scheme} signs a 32-byte digest")
+    key = verifying_key(scheme, tx.public_key, chain_code, tx.path)
+    if verify(key, tx.message, tx.signature):
+        return
+    if tx.path is None:
+        raise InvalidTransaction(f"signature for key {tx.key_id!r} does not verify under the key "
+                                 "itself (a child key's signature names its path)")
+    # Only to name the mistake: a failed check costs one more verification.
+    if verify(tx.public_key, tx.message, tx.signature):
+        raise InvalidTransaction(f"signature for key {tx.key_id!r} is by the key itself, not by its "
+                                 f"child at {tx.path}")
+    raise InvalidTransaction(f"signature for key {tx.key_id!r} does not verify under its child "
+                             f"at {tx.path}")
+
+
+def _verify_ecdsa(key: bytes, digest: bytes, signature: bytes) -> bool:
     # libsecp256k1 accepts only low-S signatures; we say so instead of failing opaquely.
-    if int.from_bytes(tx.signature[32:], "big") > SECP256K1_HALF_ORDER:
+    if int.from_bytes(signature[32:], "big") > SECP256K1_HALF_ORDER:
         raise InvalidTransaction("ECDSA signature is not low-S normalised")
     try:
-        der = cdata_to_der(deserialize_compact(tx.signature))
-        return PublicKey(tx.public_key).verify(der, tx.message, hasher=None)
+        der = cdata_to_der(deserialize_compact(signature))
+        return PublicKey(key).verify(der, digest, hasher=None)
     except (ValueError, TypeError):
         return False
 
 
-def _verify_bip340(tx: SignatureTx) -> bool:
-    if len(tx.public_key) != 33:
+def _verify_bip340(key: bytes, digest: bytes, signature: bytes) -> bool:
+    if len(key) != 33:
         return False
     try:
-        return PublicKeyXOnly(tx.public_key[1:]).verify(tx.signature, tx.message)
+        return PublicKeyXOnly(key[1:]).verify(signature, digest)
     except (ValueError, TypeError):
         return False
 
 
-def _verify_ed25519(tx: SignatureTx) -> bool:
-    if len(tx.public_key) != 32:
+def _verify_ed25519(key: bytes, message: bytes, signature: bytes) -> bool:
+    if len(key) != 32:
         return False
     try:
-        VerifyKey(tx.public_key).verify(tx.message, tx.signature)
+        VerifyKey(key).verify(message, signature)
     except (BadSignatureError, CryptoError, ValueError, TypeError):
         return False
     return True
+
+
+_VERIFIERS = {"ecdsa": _verify_ecdsa, "schnorr": _verify_bip340, "eddsa": _verify_ed25519}
 
 
 def check_validator_change(tx: ValidatorSetTx) -> None:

@@ -1,6 +1,7 @@
 """Keygen -> ledger: the engine's new-key hook fires once per key at the right node, the
-transaction built from the stored record passes every replica's check, and a ledger
-that refuses or fails never fails the keygen."""
+transaction built from the stored record passes every replica's check (and carries the
+chain code that the key's child signatures are checked with), and a ledger that refuses
+or fails never fails the keygen."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from daemon.errors import BadRequest, Unavailable
 from daemon.ledger_keygen import KeygenPublisher, keygen_tx
 from daemon.ledger_wire import TxReceipt
 from daemon.records import SCHEMA, KeyRecord
-from daemon.service import KeygenRequest
+from daemon.service import KeygenRequest, SignRequest
 from daemon.sessions import SessionEngine
-from ledger.txs import InvalidTransaction, KeygenTx, check_keygen
+from ledger.txs import InvalidTransaction, KeygenTx, SignatureTx, check_keygen, check_signature
 from protocol import wire
 from protocol.group import SECP256K1
 from tests.daemon.sessions import harness
@@ -60,9 +61,25 @@ def test_the_coordinator_announces_each_new_key_once_and_its_tx_verifies(announc
             assert record.certificate
             tx = keygen_tx(record)
             assert tx.participants == (1, 2, 3) and tx.threshold == 1 and tx.scheme == scheme
+            assert tx.chain_code == record.chain_code and len(tx.chain_code) == 32
             check_keygen(tx)                                   # what every replica runs
             assert wire.decode(wire.encode(tx), KeygenTx) == tx  # fits the ledger's bounds
+            await _child_signature_verifies_in_the_ledger(c, tx)
     run(main())
+
+
+async def _child_signature_verifies_in_the_ledger(cluster: Cluster, keygen: KeygenTx) -> None:
+    """What the threshold signers make under a child key is what the ledger derives and accepts."""
+    if keygen.scheme == "eddsa":
+        request = SignRequest(keygen.key_id, message=b"bridge payload", path="m/3/4")
+    else:
+        request = SignRequest(keygen.key_id, digest=bytes(range(32)), path="m/3/4")
+    view = await cluster.services[0].sign(request)
+    tx = SignatureTx(keygen.key_id, keygen.public_key, bytes.fromhex(view.digest),
+                     bytes.fromhex(view.signature), None, "m/3/4")
+    check_signature(tx, keygen.scheme, keygen.chain_code)
+    with pytest.raises(InvalidTransaction, match="does not verify under the key itself"):
+        check_signature(dataclasses.replace(tx, path=None), keygen.scheme, keygen.chain_code)
 
 
 def test_a_coordinator_without_a_share_leaves_the_announcement_to_party_one(announced):

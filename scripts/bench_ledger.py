@@ -1,13 +1,19 @@
-"""Throughput and commit latency of the PBFT ledger, all replicas in this process.
+"""Throughput and commit latency of the PBFT ledger.
 
-Every replica runs in one Python process over an in-memory FIFO network with no
-loss, so the numbers measure the consensus and validation work itself: signing
-and checking every message, the Merkle root, and a full ECDSA check of every
-bridge-signature transaction by every replica. Clients keep a few blocks' worth
-of transactions outstanding and submit more as blocks commit; a transaction's
-latency runs from its submission to its commit at the replica it was sent to.
+By default every replica runs in this one process over an in-memory FIFO network
+with no loss, so the numbers measure the consensus and validation work itself:
+signing and checking every message, the Merkle root, and a full ECDSA check of
+every bridge-signature transaction by every replica. Clients keep a few blocks'
+worth of transactions outstanding and submit more as blocks commit; a
+transaction's latency runs from its submission to its commit at the replica it
+was sent to.
+
+With ``--processes`` each replica is a LedgerNode in its own OS process over the
+node's real transport (libp2p on loopback) and its own SQLite store; see
+``ledger_bench_processes``.
 
     python scripts/bench_ledger.py --replicas 4 --json
+    python scripts/bench_ledger.py --replicas 4 --processes --json
 """
 
 from __future__ import annotations
@@ -15,26 +21,21 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import statistics
+import signal
 import sys
 import time
 from collections import deque
 from pathlib import Path
 
-from coincurve import PrivateKey
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ledger_bench_common import make_transactions, summary  # noqa: E402
 
 from ledger.block import tx_hash  # noqa: E402
 from ledger.config import LedgerConfig, Validator  # noqa: E402
 from ledger.crypto import Ed25519Signer  # noqa: E402
 from ledger.replica import Replica  # noqa: E402
 from ledger.store import MemoryLedgerStore  # noqa: E402
-from ledger.txs import KeygenTx, SignatureTx  # noqa: E402
-from protocol import wire  # noqa: E402
-from protocol.group import SECP256K1  # noqa: E402
-from protocol.keygen_certificate import certify  # noqa: E402
-from protocol.rng import SeededRng  # noqa: E402
 
 
 def now_ms() -> int:
@@ -84,24 +85,6 @@ class Network:
         self.deliver(name, out)
 
 
-def make_transactions(count: int) -> tuple[bytes, list[bytes]]:
-    """A keygen transaction and ``count`` ECDSA bridge signatures by its key."""
-    group, rng, parties = SECP256K1, SeededRng("bench-keygen"), (1, 2, 3)
-    polynomials = {i: [group.random_scalar(rng) for _ in range(2)] for i in parties}
-    secret = sum(p[0].value for p in polynomials.values()) % group.order
-    cert = certify("bench-key", group, parties, 1, polynomials, rng, session_id=b"bench-keygen-session")
-    key = PrivateKey(secret.to_bytes(32, "big"))
-    keygen = KeygenTx("bench-key", "ecdsa", "secp256k1", key.public_key.format(), parties, 1,
-                      wire.encode(cert, group))
-    txs = []
-    for i in range(count):
-        digest = hashlib.sha256(b"bench-message-%d" % i).digest()
-        signature = key.sign_recoverable(digest, hasher=None)[:64]
-        txs.append(wire.encode(SignatureTx("bench-key", key.public_key.format(), digest, signature,
-                                           None)))
-    return wire.encode(keygen), txs
-
-
 def run(replicas: int, transactions: int, block_size: int, outstanding_blocks: int) -> dict:
     net = Network(replicas, block_size)
     names = list(net.replicas)
@@ -120,43 +103,55 @@ def run(replicas: int, transactions: int, block_size: int, outstanding_blocks: i
         elif not net.step():
             break
     elapsed = time.perf_counter() - start
-    heights = {r.height for r in net.replicas.values()}
     everywhere = all(len(r.state.tx_hashes) == len(txs) + 1 for r in net.replicas.values())
-    latencies = sorted(net.latencies_ms)
-    return {
-        "mode": "in-process",
-        "replicas": replicas,
-        "transactions": len(txs),
-        "committed_everywhere": everywhere,
-        "block_size": block_size,
-        "blocks": max(heights),
-        "seconds": round(elapsed, 3),
-        "tx_per_s": round(len(latencies) / elapsed, 1),
-        "latency_ms": {
-            "p50": round(statistics.median(latencies), 2),
-            "p99": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 2),
-        },
-    }
+    return summary("in-process", replicas=replicas, transactions=len(txs),
+                   committed_everywhere=everywhere, block_size=block_size,
+                   blocks=max(r.height for r in net.replicas.values()), seconds=elapsed,
+                   latencies_ms=net.latencies_ms)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog="A --processes mode (one OS process per replica over the node's real transport) "
-               "arrives with the node daemon.")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replicas", type=int, choices=(4, 7), default=4)
-    parser.add_argument("--transactions", type=int, default=20_000)
+    parser.add_argument("--transactions", type=int,
+                        help="signature transactions (default 20000; 5000 with --processes)")
     parser.add_argument("--block-size", type=int, default=500, help="max transactions per block")
     parser.add_argument("--outstanding-blocks", type=int, default=3,
-                        help="blocks' worth of transactions clients keep in flight")
+                        help="in-process: blocks' worth of transactions clients keep in flight")
+    parser.add_argument("--processes", action="store_true",
+                        help="one OS process per replica over the real transport")
+    parser.add_argument("--outstanding", type=int, default=5,
+                        help="--processes: clients per submitting replica, one transaction each")
+    parser.add_argument("--submit-at", type=int, default=0,
+                        help="--processes: replicas that take submissions (default all)")
+    parser.add_argument("--duration", type=float,
+                        help="--processes: stop submitting after this many seconds")
+    parser.add_argument("--base-timeout", type=float, default=1.0,
+                        help="--processes: the genesis' view-change base timeout in seconds")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
-    result = run(args.replicas, args.transactions, args.block_size, args.outstanding_blocks)
+    if args.processes:
+        from ledger_bench_processes import BenchError, run_processes
+
+        # SIGTERM unwinds like Ctrl-C, so the replica processes are stopped on the way out.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            result = run_processes(args.replicas, args.transactions or 5_000, args.block_size,
+                                   args.outstanding, args.submit_at or args.replicas,
+                                   args.duration, args.base_timeout)
+        except BenchError as exc:
+            raise SystemExit(f"bench_ledger --processes failed: {exc}") from None
+        except KeyboardInterrupt:
+            print("interrupted; the replica processes were stopped", file=sys.stderr)
+            raise SystemExit(130) from None
+    else:
+        result = run(args.replicas, args.transactions or 20_000, args.block_size,
+                     args.outstanding_blocks)
     if args.json:
         print(json.dumps(result))
     else:
         for key, value in result.items():
-            print(f"{key:>22}: {value}")
+            print(f"{key:>26}: {value}")
 
 
 if __name__ == "__main__":

@@ -96,6 +96,8 @@ async def bench(args, nodes: list[devnet.DevnetNode], api_key: str) -> dict:
         before = await pool_size()
         fill_s = await wait_for(lambda: _at_least(pool_size, args.pool), 3600, "the presignature pool", 1.0)
         result["presign_fill_per_s"] = round((args.pool - before) / max(fill_s, 1e-9), 2)
+        # Every holder fills its own signer set's pool: wait until all of them are done.
+        await wait_for(lambda: idle(clients), 3600, "every pool to be full", 1.0)
 
         pooled = []
         for i in range(args.pooled_signs):
@@ -104,11 +106,22 @@ async def bench(args, nodes: list[devnet.DevnetNode], api_key: str) -> dict:
             pooled.append(time.monotonic() - started)
         result["sign_pooled_ms"] = summary(pooled, 1000)
         await wait_for(lambda: _at_least(pool_size, args.pool), 3600, "the pool to refill", 1.0)
+        await wait_for(lambda: idle(clients), 3600, "every pool to be full", 1.0)
         result["throughput"] = await throughput(args, key["key_id"], signers, pool_size)
         return result
     finally:
         for client in clients:
             await client.close()
+
+
+async def idle(clients: list[AsyncClient]) -> bool:
+    """No session running on any node, twice in a row a second apart."""
+    for _ in range(2):
+        running = [(await c.health())["sessions"] for c in clients]
+        if any(running):
+            return False
+        await asyncio.sleep(1.0)
+    return True
 
 
 async def _at_least(size, target: int) -> bool:

@@ -32,6 +32,7 @@ FROST_SIGN = "frost-sign"
 PROTOCOLS = (CMP_KEYGEN, FROST_KEYGEN, CMP_PRESIGN, CMP_SIGN, CMP_FULLSIGN, FROST_SIGN)
 KEYGENS = (CMP_KEYGEN, FROST_KEYGEN)
 SIGNS = (CMP_SIGN, CMP_FULLSIGN, FROST_SIGN)
+ONE_ROUND_SIGNS = (CMP_SIGN, FROST_SIGN)   # light enough for the workers' fast lane
 
 
 @wire.message(0x0510)
@@ -117,5 +118,5 @@ def proposal_signed_by(identity_key: bytes, signed: SignedProposal) -> bool:
 MESSAGES = (SignedProposal, Refusal, SessionFrame, Outcome)
 
 __all__ = ["CMP_FULLSIGN", "CMP_KEYGEN", "CMP_PRESIGN", "CMP_SIGN", "FROST_KEYGEN", "FROST_SIGN",
-           "KEYGENS", "MESSAGES", "PROTOCOLS", "SIGNS", "Outcome", "Proposal", "Refusal",
+           "KEYGENS", "MESSAGES", "ONE_ROUND_SIGNS", "PROTOCOLS", "SIGNS", "Outcome", "Proposal", "Refusal",
            "SessionFrame", "SignedProposal", "proposal_signed_by", "sign_proposal"]

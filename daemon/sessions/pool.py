@@ -8,6 +8,10 @@ everyone's; then a pool may overshoot by a few, which admission bounds). Every
 signer stores its own half of each presignature (sealed); signing takes one
 atomically. The pool refills after a keygen, after a sign takes one (``kick``) and
 on a slow poll, one presign session at a time.
+
+Refilling starts only once a pool is down to half its size, and then runs until it
+is full: a presign takes a CPU for about half a second, and topping up after every
+sign would keep the machine busy exactly when signatures are asked for.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class PresignPool:
         self._engine = engine
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._refilling: set[tuple[str, int, tuple[int, ...]]] = set()
 
     def start(self) -> None:
         if self._engine.config.presign_pool_size > 0:
@@ -72,8 +77,8 @@ class PresignPool:
             if key.scheme != "ecdsa":
                 continue
             signers = preferred_signers(key)
-            ready = await engine.keys.presign_ids(key.key_id, key.epoch, signers)
-            if len(ready) >= engine.config.presign_pool_size:
+            ready = len(await engine.keys.presign_ids(key.key_id, key.epoch, signers))
+            if not self._wants(key, signers, ready):
                 continue
             peers = tuple(key.participants[i - 1] for i in signers)
             if not all(p == engine.peer_id or engine.directory.online(p) for p in peers):
@@ -84,3 +89,14 @@ class PresignPool:
                 return False
             return True
         return False
+
+    def _wants(self, key: KeyRecord, signers: tuple[int, ...], ready: int) -> bool:
+        """Whether this pool should grow now: below half, or refilling and not yet full."""
+        size = self._engine.config.presign_pool_size
+        pool = (key.key_id, key.epoch, signers)
+        if ready >= size:
+            self._refilling.discard(pool)
+            return False
+        if ready <= size // 2:
+            self._refilling.add(pool)
+        return pool in self._refilling

@@ -24,6 +24,7 @@ from daemon.records import BlameRecord, KeyRecord, SessionRecord
 from daemon.sessions import messages as m
 from daemon.sessions import worker
 from daemon.sessions.machines import Job, Output
+from daemon.sessions.workers import FAST_LANE
 from protocol import wire
 
 if TYPE_CHECKING:
@@ -67,8 +68,12 @@ class Session:
         self.party_of = {peer: party for party, peer in peers.items()}
         self.job = job                                      # None once ended: no secrets kept
         self.participant = job is not None
-        # Keygens stay on their key's slot; presign and sign spread over every slot.
-        self.route = proposal.key_id if proposal.protocol in m.KEYGENS else self.id
+        # Keygens stay on their key's slot; presign and full sign spread over every slot;
+        # one-round signing has a lane of its own.
+        if proposal.protocol in m.ONE_ROUND_SIGNS:
+            self.route = FAST_LANE
+        else:
+            self.route = proposal.key_id if proposal.protocol in m.KEYGENS else self.id
         self.slot = engine.slots.index_of(self.route)
         self.timeout = timeout
         self._deadline = time.monotonic() + timeout

@@ -42,8 +42,18 @@ class WorkerFailed(SessionFailed):
     type = "worker_failed"
 
 
-def _init_process(owner: str, seed: bytes) -> None:
+#: the route of the fast lane: one slot of its own for one-round signing on a pooled
+#: presignature (and FROST signing), so a signature never queues behind a presign or
+#: an aux-info round that takes a CPU for hundreds of milliseconds
+FAST_LANE = "fast-lane"
+#: heavy slots yield the CPU to the fast lane and the event loops
+HEAVY_NICENESS = 5
+
+
+def _init_process(owner: str, seed: bytes, niceness: int) -> None:
     exit_with_parent()   # a SIGKILLed node must not leave its workers behind
+    if niceness:
+        os.nice(niceness)
     worker.init(owner, seed)
 
 
@@ -59,25 +69,30 @@ class WorkerSlots:
         self.on_broken: Callable[[int], None] | None = None
         self._watch: asyncio.Task | None = None
 
-    def _spawn(self) -> Executor:
+    def _spawn(self, index: int) -> Executor:
         if self._processes:
+            niceness = 0 if index == self._count else HEAVY_NICENESS
             return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_init_process, initargs=(self.owner, self._seed))
+                                       initializer=_init_process,
+                                       initargs=(self.owner, self._seed, niceness))
         return ThreadPoolExecutor(1, initializer=worker.init, initargs=(self.owner, self._seed))
 
     async def start(self) -> None:
-        """Start every slot and wait until each worker is up (so no session pays for a spawn)."""
-        self._slots = [self._spawn() for _ in range(self._count)]
+        """Start every slot, and the fast lane after them, and wait until each worker is up
+        (so no session pays for a spawn)."""
+        self._slots = [self._spawn(index) for index in range(self._count + 1)]
         loop = asyncio.get_running_loop()
         up = await asyncio.gather(*(loop.run_in_executor(s, worker.ready, self.owner) for s in self._slots))
         if not all(up):
             raise RuntimeError("a session worker did not take its initializer")
         if self._processes:
             self._watch = loop.create_task(self._watch_processes(), name="worker-watch")
-        log.info("session workers started: %d %s", self._count,
+        log.info("session workers started: %d %s and a fast lane for one-round signing", self._count,
                  "processes" if self._processes else "threads")
 
     def index_of(self, route: str) -> int:
+        if route == FAST_LANE:
+            return self._count
         return int.from_bytes(hashlib.sha256(route.encode()).digest()[:4], "big") % self._count
 
     def pids(self, index: int) -> list[int]:
@@ -104,7 +119,7 @@ class WorkerSlots:
             return
         log.error("session worker %d died; starting a new one and failing its sessions", index)
         broken.shutdown(wait=False, cancel_futures=True)
-        self._slots[index] = self._spawn()
+        self._slots[index] = self._spawn(index)
         if self.on_broken is not None:
             self.on_broken(index)
 

@@ -8,6 +8,7 @@ import asyncio
 from daemon.service import KeygenRequest, SignRequest
 from daemon.sessions import messages as m
 from daemon.sessions.pool import preferred_signers
+from daemon.sessions.workers import FAST_LANE
 from tests.daemon.sessions.checks import assert_ecdsa, bip32_child, sha256
 from tests.daemon.sessions.harness import Cluster, Timer, run
 
@@ -157,5 +158,7 @@ def test_every_holder_fills_the_pool_of_its_own_signer_set_and_signs_from_it(ecd
                 assert_ecdsa(view, public_key, sha256(b"from the pool %d" % i))
                 session = c.nodes[i].engine.session(view.session_id)
                 assert session.proposal.protocol == m.CMP_SIGN and c.nodes[i].peer_id in session.proposal.participants
-                assert session.route == session.id   # sign sessions spread over the worker slots
+                # one-round signing never queues behind a presign: it has a slot of its own
+                assert session.route == FAST_LANE
+                assert session.slot == c.nodes[i].engine.slots.index_of(FAST_LANE)
     run(main())

@@ -153,8 +153,12 @@ async def throughput(args, key_id: str, signers: list[AsyncClient], pool_size) -
     cut = dry_at[0] if dry_at else end
     full = [t for t in done if t <= cut]
     after = [t for t in done if t > cut]
+    windows = [0] * (int((end - started) // 5) + 1)
+    for t in done:
+        windows[int((t - started) // 5)] += 1
     return {
         "clients": args.clients, "duration_s": round(end - started, 1), "signatures": len(done),
+        "per_s_by_5s_window": [round(n / 5, 1) for n in windows],
         "full_pool_per_s": round(len(full) / max(cut - started, 1e-9), 1),
         "full_pool_s": round(cut - started, 1),
         "refilling_per_s": round(len(after) / max(end - cut, 1e-9), 1) if after else None,

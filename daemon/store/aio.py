@@ -3,16 +3,24 @@
 The event loop never waits on a disk or a Redis round trip, and because there is
 exactly one worker, calls reach the ``KVStore`` one at a time and in the order
 they were made, which is what the ``KVStore`` contract asks of its callers.
+
+Group commit: writes made while the worker is busy are merged, in order, into one
+batch that commits with one fsync. Each caller's own batch is checked alone first
+(a bad batch fails only its caller), and each caller is answered only after the
+merged batch is durable, so an acknowledged write is never lost. Concurrent
+signing sessions each write a few records; one fsync per write capped a node at
+about 40 signatures a second.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 
 from daemon.errors import Unavailable
+from daemon.store import check_batch
 from daemon.store.kv import KVStore
 
 
@@ -21,6 +29,9 @@ class AsyncStore:
         self.kv = kv
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="tssnet-store")
         self._closed = False
+        self._lock = threading.Lock()
+        self._pending: list[tuple[dict[str, bytes], list[str], asyncio.Future]] = []
+        self._flush_queued = False
 
     async def get(self, key: str) -> bytes | None:
         return await self._run(self.kv.get, key)
@@ -30,7 +41,46 @@ class AsyncStore:
 
     async def write(self, puts: Mapping[str, bytes] = {}, deletes: Iterable[str] = ()) -> None:
         # Copied here: the caller may change its dict while the worker writes.
-        await self._run(partial(self.kv.write, dict(puts), list(deletes)))
+        puts, deletes = dict(puts), check_batch(puts, deletes)
+        if self._closed:
+            raise Unavailable("the node's store is closed: the node is shutting down")
+        done = asyncio.get_running_loop().create_future()
+        with self._lock:
+            self._pending.append((puts, deletes, done))
+            flush_queued, self._flush_queued = self._flush_queued, True
+        if not flush_queued:
+            try:
+                await self._run(self._flush)
+            except Unavailable as exc:   # closed meanwhile: nobody queued behind us may hang
+                self._fail_pending(exc)
+        await done
+
+    def _fail_pending(self, error: Exception) -> None:
+        with self._lock:
+            batch, self._pending, self._flush_queued = self._pending, [], False
+        for _, _, done in batch:
+            _settle(done, error)
+
+    def _flush(self) -> None:
+        """On the worker: commit every write queued so far as one batch, then answer each."""
+        with self._lock:
+            batch, self._pending, self._flush_queued = self._pending, [], False
+        merged_puts: dict[str, bytes] = {}
+        merged_deletes: set[str] = set()
+        for puts, deletes, _ in batch:   # later writes win, as if applied one by one
+            for key in deletes:
+                merged_puts.pop(key, None)
+                merged_deletes.add(key)
+            for key, value in puts.items():
+                merged_deletes.discard(key)
+                merged_puts[key] = value
+        try:
+            self.kv.write(merged_puts, sorted(merged_deletes))
+            error = None
+        except Exception as exc:
+            error = exc
+        for _, _, done in batch:
+            done.get_loop().call_soon_threadsafe(_settle, done, error)
 
     async def take(self, key: str) -> bytes | None:
         return await self._run(self.kv.take, key)
@@ -56,3 +106,12 @@ class AsyncStore:
 
     def __repr__(self) -> str:
         return f"AsyncStore({self.kv!r})"
+
+
+def _settle(done: asyncio.Future, error: BaseException | None) -> None:
+    if done.done():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)

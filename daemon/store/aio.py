@@ -49,10 +49,12 @@ class AsyncStore:
             self._pending.append((puts, deletes, done))
             flush_queued, self._flush_queued = self._flush_queued, True
         if not flush_queued:
+            # Submitted, not awaited: a writer cancelled while it waits must not take the
+            # flush of everyone queued behind it down with it.
             try:
-                await self._run(self._flush)
-            except Unavailable as exc:   # closed meanwhile: nobody queued behind us may hang
-                self._fail_pending(exc)
+                self._worker.submit(self._flush)
+            except RuntimeError:   # the worker is shut down: nobody queued may hang
+                self._fail_pending(Unavailable("the node's store is closed: the node is shutting down"))
         await done
 
     def _fail_pending(self, error: Exception) -> None:

@@ -61,3 +61,19 @@ def test_writes_queued_behind_a_close_fail_instead_of_hanging(tmp_path):
         with pytest.raises(Unavailable):
             await asyncio.wait_for(store.write({"b": b"2"}), 5)
     asyncio.run(main())
+
+
+def test_a_writer_cancelled_while_it_waits_does_not_stall_the_others(tmp_path):
+    async def main():
+        store = AsyncStore(SqliteStore(tmp_path / "db"))
+        blocker = asyncio.ensure_future(store.scan(""))      # keeps the worker busy a moment
+        first = asyncio.ensure_future(store.write({"a": b"1"}))
+        await asyncio.sleep(0)
+        second = asyncio.ensure_future(store.write({"b": b"2"}))
+        await asyncio.sleep(0)
+        first.cancel()                                     # its flush carries "b" too
+        await asyncio.wait_for(second, 5)
+        await blocker
+        assert await store.get("b") == b"2"
+        await store.close()
+    asyncio.run(main())

@@ -94,3 +94,15 @@ class Cluster:
 
     def close(self) -> None:
         devnet.stop(self.nodes)
+
+    def __enter__(self) -> Cluster:
+        """Every node started and wired; stopped again if starting fails."""
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

@@ -24,12 +24,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    c = Cluster(tmp_path_factory.mktemp("cluster"), nodes=3)
-    try:
-        c.start()
+    with Cluster(tmp_path_factory.mktemp("cluster"), nodes=3) as c:
         yield c
-    finally:
-        c.close()
 
 
 def ecdsa_verifies(result: dict, message: bytes, hasher) -> None:
@@ -93,9 +89,7 @@ def test_a_restarted_node_signs_with_its_stored_share(cluster):
 
 
 def test_a_killed_node_fails_its_session_and_the_others_keep_serving(tmp_path):
-    c = Cluster(tmp_path, nodes=3, keygen_timeout=15.0, session_timeout=10.0)
-    try:
-        c.start()
+    with Cluster(tmp_path, nodes=3, keygen_timeout=15.0, session_timeout=10.0) as c:
         survivors_key = c.client(1).keygen(scheme="ecdsa", curve="secp256k1", threshold=1)
         session_id = c.client(1).start_keygen(threshold=1)
         workers = c.children(3)
@@ -112,8 +106,6 @@ def test_a_killed_node_fails_its_session_and_the_others_keep_serving(tmp_path):
         survivors = [c.nodes[0].peer_id, c.nodes[1].peer_id]
         signed = c.client(2).sign(survivors_key["key_id"], message=b"still up", hash="sha256", players=survivors)
         ecdsa_verifies(signed, b"still up", sha256)
-    finally:
-        c.close()
 
 
 def _exits(pid: int, within: float) -> bool:

@@ -25,12 +25,8 @@ COMMIT_WAIT = 60.0
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    c = Cluster(tmp_path_factory.mktemp("ledger-cluster"), nodes=4)
-    try:
-        c.start()
+    with Cluster(tmp_path_factory.mktemp("ledger-cluster"), nodes=4) as c:
         yield c
-    finally:
-        c.close()
 
 
 def get(cluster: Cluster, index: int, path: str):

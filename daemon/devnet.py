@@ -11,20 +11,18 @@ Ctrl-C or SIGTERM stops every node cleanly (SIGTERM, then SIGKILL after a grace 
 
 from __future__ import annotations
 
-import json
 import secrets
 import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from daemon.client import ApiError, Client
 from daemon.errors import BadRequest
 from daemon.identity import NodeIdentity
 from daemon.init import init_node
@@ -124,12 +122,6 @@ def start(node: DevnetNode, quiet: bool) -> None:
     threading.Thread(target=_pipe_log, args=(node, quiet), daemon=True).start()
 
 
-def _get(url: str, api_key: str | None = None) -> Any:
-    request = urllib.request.Request(url, headers={"X-API-Key": api_key} if api_key else {})
-    with urllib.request.urlopen(request, timeout=2) as answer:
-        return json.loads(answer.read())
-
-
 def wait_ready(nodes: list[DevnetNode], api_key: str, timeout: float = READY_TIMEOUT,
                expected: int | None = None) -> None:
     """Until each of ``nodes`` answers and knows ``expected`` validators (default: all of them)."""
@@ -141,10 +133,9 @@ def wait_ready(nodes: list[DevnetNode], api_key: str, timeout: float = READY_TIM
                 raise RuntimeError(f"node {node.index} exited with {node.process.returncode}; "
                                    f"see {node.data_dir / 'node.log'}")
             try:
-                seen = _get(f"{node.url}/validators", api_key)["validators"]
-                if len(seen) == expected:
+                if len(Client(node.url, api_key, timeout=2).validators()) == expected:
                     break
-            except (OSError, urllib.error.URLError, ValueError, KeyError):
+            except ApiError:   # not listening yet, or still starting
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"node {node.index} not ready after {timeout:.0f} s; "

@@ -265,8 +265,15 @@ class CrtModulus:
         return self.pow_n(a, self._n_inv_phi)
 
 
+#: every prime factor of a peer's modulus must be at least 2^SMALL_FACTOR_BITS
+SMALL_FACTOR_BITS = 16
 # Product of every prime below 2^16: one gcd with it trial-divides a modulus.
-_SMALL_PRIMORIAL = gmpy2.primorial((1 << 16) - 1)
+_SMALL_PRIMORIAL = gmpy2.primorial((1 << SMALL_FACTOR_BITS) - 1)
+
+
+def has_small_factor(n: int) -> bool:
+    """Whether ``n`` > 0 has a prime factor below 2^SMALL_FACTOR_BITS."""
+    return gmpy2.gcd(_SMALL_PRIMORIAL % n, n) != 1
 
 
 def validate_modulus(n: int, min_bits: int, what: str = "modulus") -> gmpy2.mpz:
@@ -287,6 +294,6 @@ def validate_modulus(n: int, min_bits: int, what: str = "modulus") -> gmpy2.mpz:
         raise EncodingError(f"{what}: more than {MAX_MODULUS_BITS} bits")
     if gmpy2.is_square(n):
         raise EncodingError(f"{what}: is a perfect square")
-    if gmpy2.gcd(_SMALL_PRIMORIAL % n, n) != 1:
-        raise EncodingError(f"{what}: has a prime factor below 2^16")
+    if has_small_factor(n):
+        raise EncodingError(f"{what}: has a prime factor below 2^{SMALL_FACTOR_BITS}")
     return n

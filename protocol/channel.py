@@ -11,7 +11,11 @@ and their signatures are in ``protocol.frames``):
 * Echo: once a party holds every party's signed broadcast of round r it sends them
   all an ``Echo`` of (sender, digest, signature). Broadcasts reach the machine only
   after every echo agrees. Two valid signatures by k over different digests prove
-  that k equivocated; an entry k never signed is the echoer's forgery.
+  that k equivocated; an entry k never signed is the echoer's forgery. A session of
+  two parties has no echo: each broadcast has a single recipient, so no one could
+  have been sent another version, and an echo would only cost a round trip (the
+  one-round sign of a pooled presignature is such a session). An echo received
+  there convicts its sender.
 * Accusation: when the machine blames k for its round-r messages (a failure in the
   messages themselves, ``Blame.auditable``), the channel broadcasts k's signed
   frames of that round. Every other party checks them and re-runs the round's
@@ -103,6 +107,7 @@ class Channel:
         self._broadcasts: dict[int, dict[int, Frame]] = {}      # round -> sender -> frame
         self._echoes: dict[int, dict[int, Echo]] = {}           # round -> echoer -> echo
         self._echoed: set[int] = set()
+        self._echoing = len(machine.parties) > 2
         self._delivered: set[int] = set()
         self._accusers: set[int] = set()                        # an honest party accuses once
         self._pending: dict[int, judge.PendingAudit] = {}       # accuser -> audit still to run
@@ -245,10 +250,14 @@ class Channel:
         if r in self._echoed or set(got) != set(self.machine.parties):
             return []
         self._echoed.add(r)
+        if not self._echoing:
+            return self._maybe_deliver(r)
         entries = tuple(EchoEntry(k, digest(got[k].body), got[k].signature) for k in sorted(got))
         return [Outgoing(r, None, wire.encode(Echo(r, entries)))] + self._maybe_deliver(r)
 
     def _on_echo(self, echoer: int, echo: Echo) -> list[Outgoing]:
+        if not self._echoing:
+            raise _Fault((echoer,), echo.round, "channel: echo in a session of two parties")
         if not 1 <= echo.round <= self.final_round:
             raise _Fault((echoer,), echo.round, "channel: echo for a round this protocol does not have")
         previous = self._echoes.setdefault(echo.round, {}).get(echoer)
@@ -263,7 +272,9 @@ class Channel:
 
     def _maybe_deliver(self, r: int) -> list[Outgoing]:
         echoes = self._echoes.get(r, {})
-        if r in self._delivered or r not in self._echoed or set(echoes) != set(self.machine.others):
+        if r in self._delivered or r not in self._echoed:
+            return []
+        if self._echoing and set(echoes) != set(self.machine.others):
             return []
         mine = self._broadcasts[r]
         for echoer in sorted(echoes):

@@ -321,8 +321,16 @@ class Session:
             self.done.set()
         await self._report(stop)
 
+    def _reports_to_coordinator(self, stop: _Stop | None) -> bool:
+        """Whether this participant sends the coordinator an ``Outcome``. A coordinator that
+        signs along has its own signature and reads only failures (one message per sign saved)."""
+        if self.is_coordinator or not self.participant:
+            return False
+        return not (stop is None and self.proposal.protocol in m.SIGNS
+                    and self.coordinator in self.proposal.participants)
+
     async def _report(self, stop: _Stop | None) -> None:
-        if not self.is_coordinator and self.participant:
+        if self._reports_to_coordinator(stop):
             if stop is None:
                 outcome = m.Outcome(self.id, True, self._summary())
             else:

@@ -5,7 +5,17 @@ symbol −1; for each of m challenges y_i it answers with a fourth root x_i of
 (−1)^a_i · w^b_i · y_i and the N-th root z_i of y_i. If every y has such an
 x, then Z_N^* has at most four classes modulo fourth powers, so N has at most
 two prime factors; if every y has an N-th root, gcd(N, φ(N)) = 1 and N is
-square-free. A cheater survives each repetition with probability at most 1/2.
+square-free. A cheater survives each fourth-root repetition with probability at
+most 1/2, so there are ``level.repetitions`` of those.
+
+The N-th roots need far fewer (Goldberg, Reyzin, Sagga, Baldimtsi, "Efficient
+noninteractive certification of RSA moduli and beyond", ACNS 2019): if a prime p
+divides both N and φ(N), the map z ↦ z^N is at least p-to-1 on Z_N^*, so a random
+y has an N-th root with probability at most 1/p. The verifier first refuses any N
+with a prime factor below 2^16 (one gcd), after which each N-th-root challenge
+costs a cheater 16 bits, and ⌈repetitions / 16⌉ of them (8 at the 128-bit level)
+give the same soundness as the fourth roots. They are the first y_i. Each costs
+the verifier a full exponentiation, so this is most of Π^mod's verification time.
 
 Two checks the figure states only in passing are where implementations went
 wrong. Verifiers that skipped Jacobi(w, N) = −1 (or gcd(w, N) = 1) let a prover
@@ -25,7 +35,7 @@ from dataclasses import dataclass
 import gmpy2
 
 from protocol import wire
-from protocol.arith import CrtModulus, is_perfect_square, jacobi
+from protocol.arith import SMALL_FACTOR_BITS, CrtModulus, has_small_factor, is_perfect_square, jacobi
 from protocol.errors import Bug, InvalidProof, UsageError
 from protocol.params import (
     DEFAULT_LEVEL,
@@ -42,15 +52,21 @@ from protocol.zk.common import Factorization, require_unit
 mpz = gmpy2.mpz
 
 PROOF = "mod"
-_DOMAIN = "cggmp21/pi-mod/v1"
+_DOMAIN = "cggmp21/pi-mod/v2"
 
-# Codec bounds on the repeated fields; verify demands exactly level.repetitions.
+# Codec bounds on the repeated fields; verify demands exactly level.repetitions
+# fourth roots and nth_root_count(level) N-th roots.
 
 _ELEMENT = wire.Nat(MAX_MODULUS_BITS)
 
 
-def _elements():
-    return wire.field(wire.Seq(_ELEMENT, min_len=MIN_REPETITIONS, max_len=MAX_REPETITIONS))
+def nth_root_count(level: SecurityLevel) -> int:
+    """How many N-th roots a proof carries: SMALL_FACTOR_BITS bits of soundness each."""
+    return -(-level.repetitions // SMALL_FACTOR_BITS)
+
+
+def _elements(min_len: int = MIN_REPETITIONS, max_len: int = MAX_REPETITIONS):
+    return wire.field(wire.Seq(_ELEMENT, min_len=min_len, max_len=max_len))
 
 
 def _bits():
@@ -74,13 +90,16 @@ Private = Factorization
 @wire.message(0x0105)
 @dataclass(frozen=True, slots=True)
 class Proof:
-    """w, then per repetition i: x_i, the bits a_i and b_i, and z_i (Figure 16, step 3)."""
+    """w, then per repetition i: x_i and the bits a_i and b_i (Figure 16, step 3), and the
+    N-th roots z_i of the first ``nth_root_count`` challenges."""
 
     w: gmpy2.mpz = wire.field(_ELEMENT)
     x: tuple[gmpy2.mpz, ...] = _elements()
     a: tuple[bool, ...] = _bits()
     b: tuple[bool, ...] = _bits()
-    z: tuple[gmpy2.mpz, ...] = _elements()
+    z: tuple[gmpy2.mpz, ...] = _elements(
+        nth_root_count(SecurityLevel(repetitions=MIN_REPETITIONS)),
+        nth_root_count(SecurityLevel(repetitions=MAX_REPETITIONS)))
 
 
 def _challenges(t: Transcript, n: gmpy2.mpz, w: gmpy2.mpz, level: SecurityLevel) -> list:
@@ -112,8 +131,9 @@ def prove(
     w = _sample_w(crt, rng)
     p, q = crt.p, crt.q
     w_p = jacobi(w, p)
-    xs, a_bits, b_bits, zs = [], [], [], []
-    for y in _challenges(t, pub.n, w, level):
+    xs, a_bits, b_bits = [], [], []
+    ys = _challenges(t, pub.n, w, level)
+    for y in ys:
         y_p, y_q = jacobi(y, p), jacobi(y, q)
         # −1 is a non-square modulo both Blum primes and w modulo exactly one, so
         # exactly one b makes the two Legendre symbols agree and a fixes the sign.
@@ -126,13 +146,14 @@ def prove(
         xs.append(x)
         a_bits.append(a)
         b_bits.append(b)
-        zs.append(crt.nth_root_mod_n(y))
-    return Proof(w=w, x=tuple(xs), a=tuple(a_bits), b=tuple(b_bits), z=tuple(zs))
+    zs = tuple(crt.nth_root_mod_n(y) for y in ys[:nth_root_count(level)])
+    return Proof(w=w, x=tuple(xs), a=tuple(a_bits), b=tuple(b_bits), z=zs)
 
 
 def _check_modulus(n: gmpy2.mpz) -> None:
-    # Figure 16 asks for an odd composite; squares are excluded because p = q
-    # would make the N-th-root test the only guard, and that runs per repetition.
+    # Figure 16 asks for an odd composite. Squares are refused outright (p = q would
+    # leave the N-th roots as the only guard), and so are small factors, which the
+    # short run of N-th roots relies on (see the module docstring).
     if n < 3 or n % 2 == 0:
         raise InvalidProof(PROOF, "N is not an odd integer above 1")
     if n.bit_length() > MAX_MODULUS_BITS:
@@ -141,6 +162,8 @@ def _check_modulus(n: gmpy2.mpz) -> None:
         raise InvalidProof(PROOF, "N is a perfect square")
     if is_probable_prime(n):
         raise InvalidProof(PROOF, "N is prime")
+    if has_small_factor(n):
+        raise InvalidProof(PROOF, f"N has a prime factor below 2^{SMALL_FACTOR_BITS}")
 
 
 def verify(
@@ -151,9 +174,10 @@ def verify(
     n = pub.n
     _check_modulus(n)
     m = level.repetitions
-    for name in ("x", "a", "b", "z"):
-        if len(getattr(proof, name)) != m:
-            raise InvalidProof(PROOF, f"{name} has {len(getattr(proof, name))} entries, not {m}")
+    expected = {"x": m, "a": m, "b": m, "z": nth_root_count(level)}
+    for name, count in expected.items():
+        if len(getattr(proof, name)) != count:
+            raise InvalidProof(PROOF, f"{name} has {len(getattr(proof, name))} entries, not {count}")
     require_unit(proof.w, n, PROOF, "w")
     if jacobi(proof.w, n) != -1:
         raise InvalidProof(PROOF, "Jacobi(w, N) is not -1")
@@ -161,7 +185,8 @@ def verify(
         if proof.a[i] not in (0, 1) or proof.b[i] not in (0, 1):
             raise InvalidProof(PROOF, f"a[{i}] or b[{i}] is not a bit")
         require_unit(proof.x[i], n, PROOF, f"x[{i}]")
-        require_unit(proof.z[i], n, PROOF, f"z[{i}]")
+    for i, z in enumerate(proof.z):
+        require_unit(z, n, PROOF, f"z[{i}]")
     ys = _challenges(t, n, proof.w, level)
     w, minus_w = proof.w, n - proof.w
     # The fourth-root equations cost two squarings each: check them all before
@@ -170,6 +195,6 @@ def verify(
         factor = (minus_w if proof.a[i] else w) if proof.b[i] else (n - 1 if proof.a[i] else 1)
         if gmpy2.powmod(proof.x[i], 4, n) != factor * y % n:
             raise InvalidProof(PROOF, f"x[{i}]^4 != (-1)^a w^b y")
-    for i, y in enumerate(ys):
-        if gmpy2.powmod(proof.z[i], n, n) != y:
+    for i, (z, y) in enumerate(zip(proof.z, ys)):
+        if gmpy2.powmod(z, n, n) != y:
             raise InvalidProof(PROOF, f"z[{i}]^N != y")

@@ -378,3 +378,50 @@ def test_a_fault_found_outside_verify_is_never_made_an_accusation():
                    for s, r, b in net.log)
     for p in (2, 3):   # they never hear party 1's Done: no result, and no one blamed
         assert net.channels[p].result is None and net.channels[p].blame is None
+
+
+# -- two parties: no echo ----------------------------------------------------------
+
+
+def _kinds(net) -> list[type]:
+    return [type(wire.decode_one_of(body, (Frame, Echo, Accusation))) for _, _, body in net.log]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_two_parties_finish_without_echoes(seed):
+    net = simulator.run(toy_machines(2), seed=seed)
+    assert set(simulator.assert_success(net).values()) == {300}
+    # Only the machine's frames and the two Done frames cross the wire.
+    assert set(_kinds(net)) == {Frame}
+
+
+def test_three_parties_still_echo():
+    net = simulator.run(toy_machines(3))
+    simulator.assert_success(net)
+    assert Echo in _kinds(net)
+
+
+def test_an_echo_in_a_two_party_session_convicts_its_sender():
+    def add_echo(sender, recipient, body):
+        if sender != 2:
+            return [body]
+        echo = Echo(1, (EchoEntry(1, digest(b""), bytes(64)), EchoEntry(2, digest(b""), bytes(64))))
+        return [wire.encode(echo), body]
+    net = simulator.run(toy_machines(2), network=add_echo)
+    simulator.assert_all_blame(net, 2, "echo in a session of two parties")
+
+
+def test_two_party_equivocation_is_still_impossible_to_hide():
+    # With one recipient there is no second version to compare; a frame whose body was
+    # changed in transit fails its signature and is blamed on the sender.
+    def garble(sender, recipient, body):
+        frame = wire.decode_one_of(body, (Frame, Echo, Accusation))
+        if sender == 2 and isinstance(frame, Frame) and frame.round == 1:
+            changed = Frame(**{**{f: getattr(frame, f) for f in frame.__dataclass_fields__},
+                               "body": wire.encode(Number(1))})
+            return [wire.encode(changed)]
+        return [body]
+    net = simulator.run(toy_machines(2), network=garble)
+    assert net.channels[1].blame is not None
+    assert net.channels[1].blame.culprits == (2,)
+    assert "bad frame signature" in net.channels[1].blame.check

@@ -9,6 +9,7 @@ from daemon.service import KeygenRequest, SignRequest
 from daemon.sessions import messages as m
 from daemon.sessions.pool import preferred_signers
 from daemon.sessions.workers import FAST_LANE
+from protocol import wire
 from tests.daemon.sessions.checks import assert_ecdsa, bip32_child, sha256
 from tests.daemon.sessions.harness import Cluster, Timer, run
 
@@ -161,4 +162,43 @@ def test_every_holder_fills_the_pool_of_its_own_signer_set_and_signs_from_it(ecd
                 # one-round signing never queues behind a presign: it has a slot of its own
                 assert session.route == FAST_LANE
                 assert session.slot == c.nodes[i].engine.slots.index_of(FAST_LANE)
+    run(main())
+
+
+def _traffic(c, since: int, session_id: str) -> list[str]:
+    """The messages of one session delivered after ``since``, by type name (pool refills
+    run sessions of their own meanwhile)."""
+    names = []
+    for _, _, payload in c.net.delivered[since:]:
+        message = wire.decode_one_of(payload, m.MESSAGES)
+        sid = message.proposal.session_id if isinstance(message, m.SignedProposal) else message.session_id
+        if sid == session_id:
+            names.append(type(message).__name__)
+    return names
+
+
+def test_a_pooled_two_party_sign_takes_five_messages(ecdsa_key):
+    # The proposal, each signer's share and each one's Done: no echo between two
+    # parties, and no outcome for a coordinator that signed along.
+    async def main():
+        async with Cluster(3, copy_from=ecdsa_key[0]) as c:
+            public_key, _ = await _key(c)
+            await c.services[0].presign("k1", 1, None)
+            since = len(c.net.delivered)
+            view = await c.services[1].sign(SignRequest("k1", message=b"count", players=(0, 1)))
+            assert_ecdsa(view, public_key, sha256(b"count"))
+            await asyncio.sleep(0.2)   # anything sent after the answer arrives too
+            assert sorted(_traffic(c, since, view.session_id)) == ["SessionFrame"] * 4 + ["SignedProposal"]
+    run(main())
+
+
+def test_a_coordinator_outside_the_signers_still_hears_their_outcomes(ecdsa_key):
+    async def main():
+        async with Cluster(3, copy_from=ecdsa_key[0]) as c:
+            public_key, _ = await _key(c)
+            since = len(c.net.delivered)
+            view = await c.services[2].sign(SignRequest("k1", message=b"outside", players=(0, 1)))
+            assert_ecdsa(view, public_key, sha256(b"outside"))
+            await asyncio.sleep(0.2)
+            assert _traffic(c, since, view.session_id).count("Outcome") == 2
     run(main())

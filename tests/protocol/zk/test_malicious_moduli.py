@@ -180,24 +180,27 @@ def forge_mod(n, primes, w=None, seed="forge"):
     w = default_w(n, SeededRng(seed)) if w is None else mpz(w)
     rows, answered = [], 0
     # The forger squeezes the challenges exactly as the verifier will.
-    for y in mod._challenges(session(), n, w, DEFAULT_LEVEL):
+    ys = mod._challenges(session(), n, w, DEFAULT_LEVEL)
+    for y in ys:
         found = answer(y, n, w, parts)
         answered += found is not None
+        rows.append(found or (mpz(1), False, False))
+    x, a, b = (tuple(column) for column in zip(*rows, strict=True))
+    z = []
+    for y in ys[:mod.nth_root_count(DEFAULT_LEVEL)]:
         roots = [nth_root(y, n, p, pk) for p, pk in parts]
-        z = crt(roots, moduli) if None not in roots else mpz(1)
-        rows.append((*(found or (mpz(1), False, False)), z))
-    x, a, b, z = (tuple(column) for column in zip(*rows, strict=True))
-    return mod.Proof(w=w, x=x, a=a, b=b, z=z), answered
+        z.append(crt(roots, moduli) if None not in roots else mpz(1))
+    return mod.Proof(w=w, x=x, a=a, b=b, z=tuple(z)), answered
 
 
 def equations_hold(n, proof) -> bool:
     """Whether every x_i^4 and z_i^N equation of Figure 16 holds (ignoring all other checks)."""
     ys = mod._challenges(session(), n, proof.w, DEFAULT_LEVEL)
-    for x, a, b, z, y in zip(proof.x, proof.a, proof.b, proof.z, ys, strict=True):
+    for x, a, b, y in zip(proof.x, proof.a, proof.b, ys, strict=True):
         target = (-1 if a else 1) * (proof.w if b else 1) * y % n
-        if gmpy2.powmod(x, 4, n) != target or gmpy2.powmod(z, n, n) != y:
+        if gmpy2.powmod(x, 4, n) != target:
             return False
-    return True
+    return all(gmpy2.powmod(z, n, n) == y for z, y in zip(proof.z, ys))
 
 
 # -- the layers ------------------------------------------------------------------
@@ -247,10 +250,11 @@ def test_bitforge_modulus(low):
         validation_rejects(n, "prime factor below 2")
     else:
         PaillierPublicKey.validate(n)
-    # Π^mod: with 17 prime factors almost no y_i has an answer.
+    # Π^mod: trial division stops the first set; with 17 prime factors almost no
+    # y_i has an answer anyway.
     proof, answered = forge_mod(n, primes)
     assert answered < M // 4
-    mod_rejects(n, proof, "x[")
+    mod_rejects(n, proof, "N has a prime factor below 2^16" if low < 1 << 16 else "x[")
     # Π^fac: no split of N is balanced; the best puts the small primes together.
     assert fac_outcome(prod(primes[:-1]), primes[-1]) == "z2 outside ±sqrt(N0)·2^(ℓ+ε)"
 
@@ -269,7 +273,7 @@ def test_bitforge_with_w_zero_mod_the_small_primes(low):
     assert all(gmpy2.gcd(x, n) != 1 for x in proof.x)
     assert equations_hold(n, proof)
     assert jacobi(w, n) == 0
-    mod_rejects(n, proof, "w is not a unit")
+    mod_rejects(n, proof, "N has a prime factor below 2^16" if low < 1 << 16 else "w is not a unit")
 
 
 def test_bitforge_with_a_balanced_split_is_stopped_by_mod_alone():
@@ -303,6 +307,31 @@ def test_one_prime_factor_below_2_256():
     # Π^fac rejects the honest algorithm in either order of the factors.
     assert fac_outcome(small, big) == "z2 outside ±sqrt(N0)·2^(ℓ+ε)"
     assert fac_outcome(big, small) == "z1 outside ±sqrt(N0)·2^(ℓ+ε)"
+
+
+def test_one_prime_factor_below_2_16_is_refused_before_the_roots():
+    small = next(p for p in range((1 << 16) - 1, 3, -2)
+                 if p % 4 == 3 and gmpy2.is_prime(p))
+    big = small_factor_modulus()[1]
+    n = small * big
+    # Honestly provable (two Blum primes), but the short run of N-th roots is sound
+    # only for moduli whose factors are all at least 2^16.
+    honest = mod.prove(session(), mod.Public(n), mod.Private(small, big), SeededRng(4))
+    assert equations_hold(n, honest)
+    mod_rejects(n, honest, "N has a prime factor below 2^16")
+
+
+def test_square_factor_is_caught_by_the_nth_roots():
+    # N = p^2·q: fourth roots lift from p to p^2, so every x_i answers, but
+    # p divides both N and φ(N) and a random y has an N-th root with probability 1/p.
+    key = paillier_key(5)
+    n = key.p * key.p * key.q
+    # Jacobi(w, N) = Jacobi(w, q) here: w must be a square modulo p^2 as well.
+    non_residue = next(v for v in range(2, 100) if jacobi(v, key.q) == -1)
+    w = crt([1, non_residue], [key.p * key.p, key.q])
+    proof, answered = forge_mod(n, [key.p, key.p, key.q], w=w)
+    assert answered == M
+    mod_rejects(n, proof, "z[0]^N != y")
 
 
 # -- structural failures ---------------------------------------------------------

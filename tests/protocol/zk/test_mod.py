@@ -19,6 +19,7 @@ from tests.protocol.zk import cases
 from tests.protocol.zk.helpers import replace_at
 
 M = DEFAULT_LEVEL.repetitions
+ROOTS = mod.nth_root_count(DEFAULT_LEVEL)
 MOD = cases.case("mod")
 KEY = cases.PROVER_KEY
 session = MOD.session
@@ -30,13 +31,23 @@ pub_fixture, proof_fixture = cases.honest_fixtures(MOD)
 
 
 def test_honest_proof_has_one_entry_per_repetition(proof):
-    assert len(proof.x) == len(proof.z) == len(proof.a) == len(proof.b) == M
+    assert len(proof.x) == len(proof.a) == len(proof.b) == M
+    assert len(proof.z) == ROOTS
+
+
+@pytest.mark.parametrize("repetitions, roots", [(80, 5), (128, 8), (129, 9), (256, 16)])
+def test_nth_roots_carry_16_bits_each_so_few_give_the_level(repetitions, roots):
+    # Every prime factor of N is at least 2^16 once verify has trial-divided it,
+    # so each N-th root a cheater answers costs it 16 bits.
+    assert mod.nth_root_count(SecurityLevel(repetitions=repetitions)) == roots
+    assert roots * 16 >= repetitions > (roots - 1) * 16
 
 
 def test_challenges_are_pairwise_distinct(pub, proof):
-    # z_i^N = y_i, so the proof itself shows the verifier's y_i.
-    ys = [gmpy2.powmod(z, pub.n, pub.n) for z in proof.z]
+    ys = mod._challenges(session(), pub.n, proof.w, DEFAULT_LEVEL)
     assert len(set(ys)) == M
+    # z_i^N = y_i: the N-th roots answer the first challenges.
+    assert [gmpy2.powmod(z, pub.n, pub.n) for z in proof.z] == ys[:ROOTS]
 
 
 def test_w_has_jacobi_minus_one_and_bits_vary(pub, proof):
@@ -64,8 +75,9 @@ def test_swapping_two_repetitions_is_rejected(pub, proof):
 @pytest.mark.parametrize("bad", ["zero", "n", "factor"])
 def test_non_units_are_rejected_by_name(pub, proof, name, bad):
     value = {"zero": 0, "n": pub.n, "factor": KEY.p}[bad]
-    err = reject(pub, replace_at(proof, name, M // 2, value))
-    assert err.check == f"{name}[{M // 2}] is not a unit modulo its modulus"
+    index = len(getattr(proof, name)) // 2
+    err = reject(pub, replace_at(proof, name, index, value))
+    assert err.check == f"{name}[{index}] is not a unit modulo its modulus"
 
 
 def test_w_must_be_a_unit(pub, proof):
@@ -122,7 +134,9 @@ def test_fewer_than_80_repetitions_can_be_neither_configured_nor_sent(proof):
 
 
 def test_one_short_sequence_is_rejected(pub, proof):
-    assert reject(pub, dataclasses.replace(proof, z=proof.z[:-1])).check.startswith(f"z has {M - 1}")
+    assert reject(pub, dataclasses.replace(proof, z=proof.z[:-1])).check == f"z has {ROOTS - 1} entries, not {ROOTS}"
+    longer = dataclasses.replace(proof, z=proof.z + proof.z[:1])
+    assert reject(pub, longer).check == f"z has {ROOTS + 1} entries, not {ROOTS}"
 
 
 def test_more_repetitions_than_the_level_asks_are_rejected(pub):

@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_devnet(commands)
     from daemon.cli_client import add_client_commands
     add_client_commands(commands)
+    from daemon.cli_ers import add_ers_command
+    add_ers_command(commands)
     return parser
 
 

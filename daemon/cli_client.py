@@ -81,9 +81,20 @@ def add_client_commands(subparsers: argparse._SubParsersAction) -> None:
     public_key.add_argument("--path", help="non-hardened BIP32 path, e.g. m/0/1")
     public_key.set_defaults(func=_public_key)
 
-    validators = subparsers.add_parser("validators", parents=[common], help="list the validators",
-                                       description="List the validator set as the node knows it.")
-    validators.set_defaults(func=_validators)
+    validators = subparsers.add_parser(
+        "validators", parents=[common], help="list the validators, or change the set",
+        description="List the validator set as the node knows it (and the candidates); "
+                    "'change' approves adding candidates and removing validators through the "
+                    "ledger; 'changes' lists the proposals.")
+    validators.add_argument("action", nargs="?", choices=("change", "changes"),
+                            help="change: approve a change; changes: list proposals (default: list)")
+    validators.add_argument("--add", action="append", default=[], metavar="PEER",
+                            help="with change: a candidate to make a validator (repeatable)")
+    validators.add_argument("--remove", action="append", default=[], metavar="PEER",
+                            help="with change: a validator to remove (repeatable)")
+    validators.add_argument("--nonce", metavar="HEX",
+                            help="with change: approve the proposal with this nonce (default: a new one)")
+    validators.set_defaults(func=_validators_command)
 
 
 def build_client_parser() -> argparse.ArgumentParser:
@@ -201,6 +212,43 @@ def _validators(args: argparse.Namespace) -> int:
     async def work(client: AsyncClient):
         return await client.validators(), _render_validators
     return _run(args, work)
+
+
+def _validators_command(args: argparse.Namespace) -> int:
+    if args.action is None and not (args.add or args.remove or args.nonce):
+        return _validators(args)
+    if args.action != "change":
+        if args.add or args.remove or args.nonce:
+            print("error: --add, --remove and --nonce go with 'validators change'", file=sys.stderr)
+            return 2
+        async def listing(client: AsyncClient):
+            return await client.validator_changes(), _render_changes
+        return _run(args, listing)
+    if not (args.add or args.remove):
+        print("error: 'validators change' needs --add or --remove", file=sys.stderr)
+        return 2
+
+    async def work(client: AsyncClient):
+        answer = await client.propose_validator_change(args.add, args.remove, args.nonce)
+        return answer, _render_change
+    return _run(args, work)
+
+
+def _render_change(change: dict) -> str:
+    state = "committed" if change["committed"] else "submitted" if change["submitted"] else "collecting"
+    return _render_fields({
+        "id": change["id"], "add": ", ".join(change["add"]) or "-",
+        "remove": ", ".join(change["remove"]) or "-", "nonce": change["nonce"],
+        "approvals": f"{len(change['approvers'])} of {change['quorum']} needed ({state})",
+        "approvers": ", ".join(change["approvers"]),
+        **({"error": change["error"]} if change.get("error") else {}),
+    })
+
+
+def _render_changes(changes: list[dict]) -> str:
+    if not changes:
+        return "no validator changes proposed"
+    return "\n\n".join(_render_change(c) for c in changes)
 
 
 def _render_fields(answer: dict) -> str:

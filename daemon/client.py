@@ -144,6 +144,24 @@ class AsyncClient:
     async def validators(self) -> list[dict]:
         return await self._field("validators", "GET", "/validators", list)
 
+    async def candidates(self) -> list[dict]:
+        """Peers that joined by hello but are no validators (with a ledger, until an approved
+        validator change adds them)."""
+        return await self._field("candidates", "GET", "/validators", list)
+
+    async def propose_validator_change(self, add: list[str] | None = None, remove: list[str] | None = None,
+                                       nonce: bytes | str | None = None) -> dict:
+        """Approves (with this node's identity) adding candidates and removing validators
+        (``POST /v1/validators/changes``); returns the proposal with its approvals so far.
+        Pass the ``nonce`` of another node's proposal to approve that one."""
+        body = _body(add=list(add) if add is not None else None,
+                     remove=list(remove) if remove is not None else None, nonce=_hex(nonce))
+        return await self._request("POST", "/v1/validators/changes", json_body=body)
+
+    async def validator_changes(self) -> list[dict]:
+        """The validator-set change proposals the node holds (``GET /v1/validators/changes``)."""
+        return await self._field("changes", "GET", "/v1/validators/changes", list)
+
     async def broadcast(self, round_id: str, message: str) -> dict:
         return await self._request("POST", "/broadcast", json_body={"roundId": round_id, "message": message})
 
@@ -200,6 +218,16 @@ class AsyncClient:
     async def delete_share(self, key_id: str) -> None:
         await self._request("DELETE", f"/v1/keys/{_segment(key_id)}/share")
 
+    async def ers_partial(self, key_id: str, ers_public_key: dict | str, label: str) -> dict:
+        """This node's partial recovery information for the key (``POST /v1/keys/{id}/ers/partial``):
+        ``ers_public_key`` is the object of ers_public.json (or its text). See ``daemon.ers_sdk``."""
+        if isinstance(ers_public_key, str | bytes):
+            ers_public_key = json.loads(ers_public_key)
+        elif hasattr(ers_public_key, "to_json"):
+            ers_public_key = ers_public_key.to_json()
+        return await self._field("partial", "POST", f"/v1/keys/{_segment(key_id)}/ers/partial", dict,
+                                 json_body={"ers_public_key": ers_public_key, "label": label})
+
     async def health(self) -> dict:
         return await self._request("GET", "/healthz")
 
@@ -241,3 +269,16 @@ def _sync(name: str):
 
 for _name in _SYNC_METHODS:
     setattr(Client, _name, _sync(_name))
+for _name in ("candidates", "propose_validator_change", "validator_changes"):
+    setattr(Client, _name, _sync(_name))
+
+
+# Emergency recovery: the node's part is ``ers_partial``; the rest needs no node.
+Client.ers_partial = _sync("ers_partial")
+from daemon.ers_sdk import ErsError as ErsError  # noqa: E402  (re-exported: the SDK is this module)
+from daemon.ers_sdk import recover_key as recover_key  # noqa: E402
+from daemon.ers_sdk import recovered_private_key as recovered_private_key  # noqa: E402
+from daemon.ers_sdk import recovered_public_key as recovered_public_key  # noqa: E402
+from daemon.ers_sdk import recovery_info_combine as recovery_info_combine  # noqa: E402
+from daemon.ers_sdk import recovery_info_validate as recovery_info_validate  # noqa: E402
+from daemon.ers_sdk import sign_with_recovered_key as sign_with_recovered_key  # noqa: E402

@@ -69,6 +69,8 @@ class NodeConfig:
     max_body_bytes: int = 1024 * 1024
     log_level: str = "info"
     log_json: bool = False
+    #: answer POST /v1/keys/{id}/ers/partial (this node's share encrypted to an emergency-recovery key)
+    enable_ers_export: bool = False
 
     @property
     def identity_path(self) -> Path:

@@ -8,6 +8,11 @@ and then to pick up anything the gossip missed. Records speak only for the peer 
 signed them, and records are taken only from members (or from the bootstrap peers
 the operator named), so the join secret cannot be bypassed by gossip.
 
+When the node runs a ledger, passing hello makes a peer a *candidate*, not a member
+(see ``daemon.membership``): it is admitted to the transport and its record travels
+like any other, but only an approved validator change in the ledger makes it a
+validator. Without a ledger the join secret is the only gate.
+
 With a join secret, a hello carries an HMAC over its encoding under the secret, with
 a fresh nonce and a timestamp: a hello older than the window, or seen before, is
 refused. The answer carries an HMAC too, binding it to the hello's nonce, so a joiner
@@ -153,7 +158,8 @@ class Discovery:
             return
         self._running = True
         self.transport.set_hello_handler(self._on_hello)
-        self.transport.set_admission(self.directory.is_member)
+        # Candidates too: they need a link to fetch the ledger's blocks and to be reached.
+        self.transport.set_admission(self.directory.is_known)
         self.directory.use_connectivity(self.transport.connected)
         self.directory.on_change(self._on_directory_change)
         if self.join_secret is None:
@@ -296,12 +302,12 @@ class Discovery:
             log.warning("refused hello from %s: %s", sender, reason)
             return _refusal(reason)
         changed = await self.directory.add(record, source=sender)
-        if not self.directory.is_member(sender):
+        if not self.directory.is_known(sender):
             return _refusal("the validator set is full")
         self.directory.mark_seen(sender)
         if changed:
             await self._announce(record)
-        answer = HelloAnswer(records=tuple(self.directory.members()), refusal="", mac=b"")
+        answer = HelloAnswer(records=tuple(self.directory.records()), refusal="", mac=b"")
         if self.join_secret is None:
             return answer
         return dataclasses.replace(answer, mac=answer_mac(self.join_secret, self.network, hello.nonce, answer))

@@ -7,7 +7,8 @@ One small JSON document that every validator of a chain holds byte for byte alik
       "genesis_time_ms": 1763740800000,
       "validators": [{"peer_id": "12D3KooW...", "identity_key": "<64 hex digits>"}, ...],
       "base_timeout": 1.0,
-      "checkpoint_interval": 16
+      "checkpoint_interval": 16,
+      "validator_set_delay": 8
     }
 
 Every knob of ``ledger.config.LedgerConfig`` may appear at the top level; one that
@@ -47,7 +48,7 @@ _DEFAULTS = {f.name: f.default for f in dataclasses.fields(LedgerConfig)}
 KNOBS: dict[str, type] = {
     "checkpoint_interval": int, "window": int, "max_txs_per_block": int, "max_block_bytes": int,
     "base_timeout": float, "max_timeout_doublings": int, "max_clock_skew_ms": int,
-    "max_blocks_per_reply": int,
+    "max_blocks_per_reply": int, "validator_set_delay": int,
 }
 _TOP_LEVEL = {"chain_id", "genesis_time_ms", "validators", *KNOBS}
 

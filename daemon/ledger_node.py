@@ -10,6 +10,12 @@ callbacks run in the order the calls ran, so messages leave in the order the
 replica made them, and only after it returned them, which is after it wrote its
 votes to the store.
 
+A node with the chain's genesis that is not (yet) one of its validators runs the replica
+as a follower: it votes on nothing, and once a validator change schedules it, the
+validators talk to it and it fetches the blocks it lacks. After every call the node's
+``Membership`` learns the set voting on the next block, the one source of truth for
+who is a validator (``daemon.membership``).
+
 If the replica raises anything it does not expect (a failed disk write, a bug) the
 ledger halts: its memory may no longer match its store, and only a restart, which
 rebuilds the replica from the store, is safe.
@@ -23,7 +29,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from daemon.errors import BadRequest, Conflict, NotFound, Unavailable
@@ -31,14 +37,17 @@ from daemon.identity import NodeIdentity
 from daemon.ledger_genesis import LedgerGenesis, ledger_config
 from daemon.ledger_store import KVLedgerStore
 from daemon.ledger_wire import (
+    Effects,
     LedgerEnvelope,
     LedgerStatus,
     PeerLinks,
     ReplicaSigner,
     TxReceipt,
+    gather_effects,
     load_block,
     signed_status,
 )
+from daemon.membership import Membership
 from daemon.p2p.transport import Transport
 from daemon.router import Router
 from daemon.store.kv import KVStore
@@ -48,25 +57,13 @@ from ledger.messages import CommittedBlock
 from ledger.replica import Replica
 from ledger.txs import Tx
 from protocol import wire
-from protocol.errors import PeerMisbehaved, UsageError
+from protocol.errors import UsageError
 
 log = logging.getLogger("tssnet.ledger")
 
 CommitCallback = Callable[[CommittedBlock], Awaitable[None]]
 #: blocks one ``blocks()`` call returns at most
 MAX_BLOCKS_PER_PAGE = 100
-
-
-@dataclass(frozen=True)
-class _Effects:
-    """What one replica call produced, gathered on the worker for the loop."""
-
-    sends: list[tuple[str | None, bytes]]   # (peer or None for all, envelope bytes)
-    timer: Timer | None
-    committed: list[tuple[CommittedBlock, tuple[bytes, ...]]]  # with the blocks' tx hashes
-    status: LedgerStatus
-    members: frozenset[str]
-    evidence: list[PeerMisbehaved]
 
 
 class LedgerNode:
@@ -76,7 +73,8 @@ class LedgerNode:
 
     def __init__(self, *, genesis: LedgerGenesis, identity: NodeIdentity, kv: KVStore,
                  transport: Transport, router: Router, clock: Callable[[], float] = time.time,
-                 send_timeout: float = 5.0, status_interval: float = 5.0) -> None:
+                 send_timeout: float = 5.0, status_interval: float = 5.0,
+                 membership: Membership | None = None) -> None:
         self.genesis = genesis
         self.peer_id = identity.peer_id
         self._config = ledger_config(genesis)
@@ -97,6 +95,8 @@ class LedgerNode:
         self._commits: asyncio.Queue[CommittedBlock] = asyncio.Queue()
         self._waiters: dict[bytes, list[asyncio.Future]] = {}
         self._members = frozenset(v.peer_id for v in genesis.validators)
+        self.membership = membership if membership is not None else Membership()
+        self.membership.follow(self._config.genesis_set(), 0)   # until the store is replayed
         self._warned: set[str] = set()
         self._genesis_hash = genesis.hash().hex()
         self._status = self._initial_status()
@@ -153,8 +153,8 @@ class LedgerNode:
         self._store = KVLedgerStore(self._kv)
         replica = Replica(self._config, self._signer, self._store)
         if replica.state.key_of(self.peer_id) is None:
-            raise BadRequest(f"this node ({self.peer_id}) is not a validator of ledger "
-                             f"{self._config.chain_id!r}")
+            log.info("this node (%s) is no validator of ledger %r: it follows the chain until an "
+                     "approved validator change adds it", self.peer_id, self._config.chain_id)
         self._replica = replica
 
     def _close(self) -> None:
@@ -169,6 +169,14 @@ class LedgerNode:
 
     def status(self) -> LedgerStatus:
         return self._status
+
+    @property
+    def chain_id(self) -> str:
+        return self._config.chain_id
+
+    async def committed_changes(self, change_ids: tuple[bytes, ...]) -> set[bytes]:
+        """Which of these validator-change ids (``ledger.txs.change_id``) are committed."""
+        return await self._inspect(lambda r: {c for c in change_ids if c in r.state.changes})
 
     async def submit(self, tx: Tx | bytes, *, wait: float | None = None) -> TxReceipt:
         """Check ``tx`` and forward it to the validators; ``wait``: seconds to wait for its block.
@@ -288,6 +296,16 @@ class LedgerNode:
         self._check_running()
         return await self._loop.run_in_executor(self._worker, lambda: read(self._store))
 
+    async def _inspect(self, read: Callable[[Replica], Any]) -> Any:
+        """``read(replica)`` on the worker, for reads that change nothing."""
+        self._check_running()
+
+        def run() -> Any:
+            if self._replica is None:
+                raise Unavailable("the ledger is stopped")
+            return read(self._replica)
+        return await self._loop.run_in_executor(self._worker, run)
+
     def _check_running(self) -> None:
         if self._state == "halted":
             raise Unavailable("the ledger halted after an internal error; restart the node")
@@ -301,7 +319,7 @@ class LedgerNode:
             raise Unavailable("the ledger is stopped")
         try:
             out, result = action(replica, int(self._clock() * 1000))
-            effects = self._effects(replica, out)
+            effects = gather_effects(replica, out, self._genesis_hash)
         except Conflict:  # refused before the replica was touched
             raise
         except BaseException as exc:
@@ -311,31 +329,13 @@ class LedgerNode:
         self._loop.call_soon_threadsafe(self._apply, effects)
         return result
 
-    def _effects(self, replica: Replica, out: list[Outgoing]) -> _Effects:
-        sends = []
-        for msg in out:
-            try:
-                sends.append((msg.to, wire.encode(LedgerEnvelope(msg.data))))
-            except UsageError:
-                log.error("ledger message %s of %d bytes is too large to send",
-                          type(msg.message).__name__, len(msg.data))
-        committed = [(c, tuple(tx_hash(t) for t in c.block.txs)) for c in replica.take_committed()]
-        evidence = list(replica.evidence)
-        replica.evidence.clear()
-        replica.dropped.clear()  # stale traffic, normal in PBFT
-        # Scheduled validators are heard and told too, so they can catch up before they vote.
-        members = frozenset(replica.validators.ids) | frozenset(replica.state.latest().ids)
-        status = LedgerStatus(self._config.chain_id, self._genesis_hash, "running",
-                              replica.height, replica.state.last_hash.hex(), replica.view,
-                              replica.changing, replica.primary, replica.validators.ids)
-        return _Effects(sends, replica.timer, committed, status, members, evidence)
-
-    def _apply(self, effects: _Effects) -> None:
+    def _apply(self, effects: Effects) -> None:
         """On the loop, in call order: send, re-arm the timer, publish commits."""
         if self._state != "running":
             return  # stopped meanwhile; what the replica signed is in its store
         self._members = effects.members
         self._status = effects.status
+        self.membership.follow(effects.current, effects.status.height)
         for evidence in effects.evidence:
             self.stats["evidence"] += 1
             log.warning("ledger evidence: %s", evidence)

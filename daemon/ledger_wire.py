@@ -3,7 +3,8 @@ the store, and JSON views for the HTTP layer.
 
 Ledger messages are already signed wire bytes (``ledger.messages.Signed``); between
 nodes each travels as the ``data`` of one ``LedgerEnvelope``, the only message type
-the ledger registers on the node's router. ``PeerLinks`` sends envelopes: one
+the ledger registers on the node's router. ``gather_effects`` collects what one replica
+call produced, on the ledger's worker thread, for the event loop. ``PeerLinks`` sends envelopes: one
 ordered queue and one sender task per peer, so a slow or unreachable validator
 never holds up the others or the replica. A queue that grows past its byte budget
 loses its oldest messages: PBFT is built to survive lost messages (timeouts, view
@@ -22,8 +23,9 @@ from daemon.p2p.transport import Transport, TransportError
 from daemon.tasks import cancel_and_wait
 from ledger.block import Block, tx_hash
 from ledger.certs import sign_body
+from ledger.config import ValidatorSet
 from ledger.crypto import signing_prefix
-from ledger.events import Outgoing
+from ledger.events import Outgoing, Timer
 from ledger.messages import (
     BODIES,
     MAX_SIGNED_BYTES,
@@ -32,8 +34,10 @@ from ledger.messages import (
     Signed,
     Status,
 )
+from ledger.replica import Replica
 from ledger.txs import KeygenTx, SignatureTx, decode_tx
 from protocol import wire
+from protocol.errors import PeerMisbehaved, UsageError
 
 log = logging.getLogger("tssnet.ledger")
 
@@ -79,6 +83,41 @@ def load_block(store: KVLedgerStore, height: int) -> CommittedBlock | None:
     if found is None:
         return None
     return CommittedBlock(wire.decode(found[0], Block), wire.decode(found[1], CommitCertificate))
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What one replica call produced, gathered on the worker for the loop."""
+
+    sends: list[tuple[str | None, bytes]]   # (peer or None for all, envelope bytes)
+    timer: Timer | None
+    committed: list[tuple[CommittedBlock, tuple[bytes, ...]]]  # with the blocks' tx hashes
+    status: LedgerStatus
+    members: frozenset[str]  # whom we hear and tell: voting now or scheduled to
+    current: ValidatorSet    # voting on the next block
+    evidence: list[PeerMisbehaved]
+
+
+def gather_effects(replica: Replica, out: list[Outgoing], genesis_hash: str) -> Effects:
+    """On the worker, right after a replica call: its messages as envelopes, its timer, the
+    blocks it committed, the evidence it found, and a status snapshot."""
+    sends = []
+    for msg in out:
+        try:
+            sends.append((msg.to, wire.encode(LedgerEnvelope(msg.data))))
+        except UsageError:
+            log.error("ledger message %s of %d bytes is too large to send",
+                      type(msg.message).__name__, len(msg.data))
+    committed = [(c, tuple(tx_hash(t) for t in c.block.txs)) for c in replica.take_committed()]
+    evidence = list(replica.evidence)
+    replica.evidence.clear()
+    replica.dropped.clear()  # stale traffic, normal in PBFT
+    # Scheduled validators are heard and told too, so they can catch up before they vote.
+    members = frozenset(replica.validators.ids) | frozenset(replica.state.latest().ids)
+    status = LedgerStatus(replica.config.chain_id, genesis_hash, "running",
+                          replica.height, replica.state.last_hash.hex(), replica.view,
+                          replica.changing, replica.primary, replica.validators.ids)
+    return Effects(sends, replica.timer, committed, status, members, replica.validators, evidence)
 
 
 class PeerLinks:
@@ -216,7 +255,8 @@ def _tx_view(data: bytes) -> dict:
     if isinstance(tx, SignatureTx):
         return view | {"type": "signature", "key_id": tx.key_id,
                        "signature": tx.signature.hex(), "message": tx.message.hex()}
-    return view | {"type": "validator_set", "add": [v.id for v in tx.add], "remove": list(tx.remove)}
+    return view | {"type": "validator_set", "add": [v.id for v in tx.add], "remove": list(tx.remove),
+                   "nonce": tx.nonce.hex(), "approvers": [a.validator for a in tx.approvals]}
 
 
 def _signer_of(raw: bytes) -> str:

@@ -31,6 +31,7 @@ from daemon.ledger_genesis import LedgerGenesis
 from daemon.ledger_keygen import KeygenPublisher
 from daemon.ledger_node import LedgerNode
 from daemon.mailbox import Mailbox
+from daemon.membership import Membership
 from daemon.node_service import LocalNodeService
 from daemon.orphans import exit_with_parent
 from daemon.p2p.host import P2PHost
@@ -42,6 +43,7 @@ from daemon.store import open_store
 from daemon.store.aio import AsyncStore
 from daemon.store.master_key import create_master_key, load_master_key
 from daemon.store.sealed import Sealer
+from daemon.validator_changes import ValidatorChanges
 from daemon.validators import ValidatorDirectory, ValidatorRecord
 
 log = logging.getLogger("tssnet.node")
@@ -77,20 +79,28 @@ class Node:
 
         record = ValidatorRecord.create(identity, tuple(transport.listen_addrs), config.http_url,
                                         int(time.time() * 1000))
-        directory = ValidatorDirectory(store, record)
+        # With a ledger, its validator set decides who is a member (see daemon.membership);
+        # it is opened before discovery so no joiner is ever a member by hello alone.
+        membership = Membership()
+        ledger = open_ledger(config, identity, transport, router, membership)
+        if ledger is not None:
+            self._stops.append(ledger.stop)
+        directory = ValidatorDirectory(store, record, membership=membership)
         directory.use_connectivity(transport.connected)
         discovery = Discovery(identity, directory, transport, bootstrap=list(config.bootstrap),
                               join_secret=config.join_secret)
         await discovery.start()
         self._stops.append(discovery.stop)
 
-        ledger = open_ledger(config, identity, transport, router)
-        publisher = None
+        publisher = changes = None
         if ledger is not None:
             await ledger.start()
-            self._stops.append(ledger.stop)
             publisher = KeygenPublisher(ledger)
             self._stops.append(publisher.close)
+            changes = ValidatorChanges(ledger=ledger, directory=directory, identity=identity,
+                                       transport=transport, store=store)
+            await changes.start()
+            self._stops.append(changes.stop)
 
         # spawn: forking a process that already runs threads (store, libp2p) is unsafe.
         generator = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
@@ -110,7 +120,7 @@ class Node:
         mailbox = Mailbox(transport, router, identity.peer_id, directory.is_member,
                           lambda: [r.peer_id for r in directory.members()])
         self.service = LocalNodeService(engine=engine, directory=directory, mailbox=mailbox,
-                                        ledger=ledger)
+                                        ledger=ledger, changes=changes)
         app = create_app(self.service, api_keys=config.api_keys, max_body_bytes=config.max_body_bytes,
                          metrics=ApiMetrics(service_metrics=self.service.metrics),
                          keygen_timeout=config.keygen_timeout)
@@ -144,22 +154,26 @@ class Node:
 
 
 def open_ledger(config: NodeConfig, identity: NodeIdentity, transport: Transport,
-                router: Router) -> LedgerNode | None:
-    """This node's ledger replica (not started), or None, logged, when the ledger is off here."""
+                router: Router, membership: Membership | None = None) -> LedgerNode | None:
+    """This node's ledger replica (not started), or None, logged, when the ledger is off here.
+
+    A node the genesis does not name follows the chain (a candidate until an approved
+    validator change adds it); ``membership`` follows the ledger's validator set."""
     path = config.ledger_genesis
     if path is None:
         log.info("ledger off: no ledger_genesis configured")
         return None
     genesis = LedgerGenesis.load(path)
     if not genesis.has_validator(identity.peer_id):
-        log.warning("ledger off: this node (%s) is not a validator in the genesis %s of chain %r",
-                    identity.peer_id, path, genesis.chain_id)
-        return None
+        log.info("ledger: this node (%s) is not a validator in the genesis %s of chain %r; it "
+                 "follows the chain until an approved validator change adds it",
+                 identity.peer_id, path, genesis.chain_id)
     # One namespace per chain: a node given another genesis starts that chain afresh
     # instead of replaying blocks that build on a different genesis hash.
     kv = open_store(config, f"{identity.peer_id}.ledger-{genesis.hash().hex()[:16]}")
     try:
-        return LedgerNode(genesis=genesis, identity=identity, kv=kv, transport=transport, router=router)
+        return LedgerNode(genesis=genesis, identity=identity, kv=kv, transport=transport, router=router,
+                          membership=membership)
     except BaseException:
         kv.close()
         raise

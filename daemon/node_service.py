@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 
+from daemon import ers_export
 from daemon.errors import (
     BadRequest,
     Conflict,
@@ -33,6 +34,7 @@ from daemon.service import (
     HASHES,
     SCHEMES,
     BlameView,
+    CandidateView,
     ErrorView,
     KeygenRequest,
     KeyView,
@@ -43,6 +45,7 @@ from daemon.service import (
     SignatureView,
     SignRequest,
     UserMessage,
+    ValidatorChangeRequest,
     ValidatorView,
 )
 from daemon.sessions import coordinator, signatures, worker
@@ -56,13 +59,15 @@ DIGEST_SIZE = 32
 
 class LocalNodeService:
     def __init__(self, *, engine, directory, mailbox, ledger: LedgerNode | None = None,
-                 version: str = VERSION) -> None:
-        """``ledger`` None: this node runs no ledger, and the ledger calls say so (409)."""
+                 version: str = VERSION, changes=None) -> None:
+        """``ledger`` None: this node runs no ledger, and the ledger calls say so (409).
+        ``changes``: the node's ``daemon.validator_changes.ValidatorChanges`` (with a ledger)."""
         self._engine = engine
         self._directory = directory
         self._mailbox = mailbox
         self._ledger = ledger
         self._version = version
+        self._changes = changes
         self.peer_id: str = engine.peer_id
 
     # -- keygen and sessions ------------------------------------------------------------------
@@ -119,6 +124,26 @@ class LocalNodeService:
                               r.peer_id == self.peer_id or self._directory.online(r.peer_id),
                               r.peer_id == self.peer_id)
                 for i, r in enumerate(self._directory.members())]
+
+    async def candidates(self) -> list[CandidateView]:
+        found = getattr(self._directory, "candidates", None)
+        return [CandidateView(r.peer_id, r.identity_key.hex(), tuple(r.addrs), r.http_url or None,
+                              r.peer_id == self.peer_id or self._directory.online(r.peer_id),
+                              r.peer_id == self.peer_id)
+                for r in (found() if found is not None else [])]
+
+    async def propose_validator_change(self, request: ValidatorChangeRequest) -> dict:
+        return await self._running_changes().propose(list(request.add), list(request.remove),
+                                                     request.nonce)
+
+    async def validator_changes(self) -> list[dict]:
+        return self._running_changes().list()
+
+    def _running_changes(self):
+        if self._changes is None:
+            self._running_ledger()
+            raise Conflict("this node collects no validator changes", type="ledger_disabled")
+        return self._changes
 
     async def keys(self) -> list[KeyView]:
         records = sorted(await self._engine.keys.key_records(), key=lambda r: (r.created_ms, r.key_id))
@@ -212,6 +237,13 @@ class LocalNodeService:
             raise Conflict("this node runs no ledger: it has no ledger_genesis, or is not one of "
                            "its validators", type="ledger_disabled")
         return self._ledger
+
+    # -- emergency recovery -------------------------------------------------------------------
+
+    async def ers_partial(self, key_id: str, ers_public_key: dict, label: str) -> dict:
+        ers_export.check_enabled(self._engine.config)
+        key = await self._held_key(key_id)
+        return await ers_export.partial(self._engine.keys, key, ers_public_key, label, self.peer_id)
 
     def health(self) -> dict:
         members = self._directory.members()

@@ -88,6 +88,32 @@ class ValidatorView:
 
 
 @dataclass(frozen=True)
+class CandidateView:
+    """A peer that joined by hello but is no validator: with a ledger, one that no approved
+    validator change has added (yet), or one a change removed."""
+
+    peer_id: str
+    identity_key: str                  # hex Ed25519 public key
+    addrs: tuple[str, ...]
+    http_url: str | None
+    online: bool
+    is_self: bool
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ValidatorChangeRequest:
+    """Add candidates and remove validators (peer ids); ``nonce`` None: a fresh one. Other
+    validators' operators approve the same proposal by sending its changes and nonce."""
+
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    nonce: bytes | None = None
+
+
+@dataclass(frozen=True)
 class KeyView:
     key_id: str
     scheme: str
@@ -189,6 +215,21 @@ class NodeService(Protocol):
     def health(self) -> dict:
         """Cheap liveness facts: peer id, validators known and online, version."""
 
+    async def candidates(self) -> list[CandidateView]:
+        """Peers that joined by hello but are no validators (always none without a ledger)."""
+
+    # Validator-set changes through the ledger (Conflict ``ledger_disabled`` without one).
+    # A proposal is a JSON object: id, add, remove, nonce (hex), approvers, quorum,
+    # submitted, committed, created_at, and error when a submission was refused.
+
+    async def propose_validator_change(self, request: ValidatorChangeRequest) -> dict:
+        """Approve the change with this node's identity key and announce the approval;
+        the proposal with the approvals collected so far. BadRequest for bad input,
+        Conflict ``not_a_validator`` when this node may not approve."""
+
+    async def validator_changes(self) -> list[dict]:
+        """The proposals this node holds (pending and recently committed), oldest first."""
+
     # The ledger (Conflict ``ledger_disabled`` on a node that runs none). Blocks are JSON
     # views as ``daemon.ledger_wire.block_view`` makes them: header, block hash,
     # transactions and commit certificate.
@@ -201,6 +242,10 @@ class NodeService(Protocol):
 
     async def ledger_block(self, height: int) -> dict:
         """The committed block at ``height``; NotFound ``block_not_exists`` past the tip."""
+
+    async def ers_partial(self, key_id: str, ers_public_key: dict, label: str) -> dict:
+        """This node's partial recovery information for the key (``protocol.ers`` JSON object):
+        Forbidden ``ers_export_disabled`` unless enabled, BadRequest for a bad ERS key."""
 
 
 def _without_none(value):

@@ -6,6 +6,10 @@ the newest record of each peer, persists each change atomically under
 ``validators/<peer id>`` and re-verifies everything it loads. Members sorted by peer
 id give the 0-based indices users see in ``GET /validators`` and pass as ``players``;
 every node that holds the same set derives the same indices.
+
+Which records are members is ``daemon.membership.Membership``'s answer: all of them
+without a ledger; with one, those the ledger's current set names, the others being
+candidates (known, so they may hold a transport link, but no validators).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from multiaddr.exceptions import Error as MultiaddrError
 
 from daemon.errors import BadRequest
 from daemon.identity import NodeIdentity, peer_id_of
+from daemon.membership import Membership
 from protocol import wire
 from protocol.errors import EncodingError
 from protocol.identity import (
@@ -125,17 +130,18 @@ class ValidatorDirectory:
 
     def __init__(self, store, self_record: ValidatorRecord, *, network: str = DEFAULT_NETWORK,
                  clock: Callable[[], float] = time.monotonic,
-                 online_window: float = ONLINE_WINDOW_S) -> None:
+                 online_window: float = ONLINE_WINDOW_S, membership: Membership | None = None) -> None:
         problem = self_record.problem(network)
         if problem is not None:
             raise ValueError(f"this node's own validator record does not verify: {problem}")
         self.store = store
         self.self_record = self_record
         self.network = network
+        self.membership = membership if membership is not None else Membership()
         self._clock = clock
         self._online_window = online_window
         self._records: dict[str, ValidatorRecord] = {self_record.peer_id: self_record}
-        self._members: list[ValidatorRecord] = [self_record]
+        self._sorted: list[ValidatorRecord] = [self_record]   # every record, members or not
         self._seen: dict[str, float] = {}
         self._listeners: list[ChangeListener] = []
         self._connected: Callable[[str], bool] = lambda peer_id: False
@@ -149,16 +155,30 @@ class ValidatorDirectory:
 
     def members(self) -> list[ValidatorRecord]:
         """Every validator, sorted by peer id: position i is validator index i."""
-        return list(self._members)
+        return [r for r in self._sorted if self.membership.admits(r.peer_id)]
+
+    def candidates(self) -> list[ValidatorRecord]:
+        """Peers that joined by hello but are no validators (yet): with a ledger, those it
+        has not added, or has removed. Always empty without a ledger."""
+        return [r for r in self._sorted if not self.membership.admits(r.peer_id)]
+
+    def records(self) -> list[ValidatorRecord]:
+        """Every verified record held, members and candidates, sorted by peer id."""
+        return list(self._sorted)
 
     def get(self, peer_id: str) -> ValidatorRecord | None:
+        """The verified record of a member or candidate (check ``is_member`` for which)."""
         return self._records.get(peer_id)
 
     def is_member(self, peer_id: str) -> bool:
+        return peer_id in self._records and self.membership.admits(peer_id)
+
+    def is_known(self, peer_id: str) -> bool:
+        """A member or a candidate: a peer that may hold a transport link to this node."""
         return peer_id in self._records
 
     def index_of(self, peer_id: str) -> int:
-        for index, record in enumerate(self._members):
+        for index, record in enumerate(self.members()):
             if record.peer_id == peer_id:
                 return index
         raise BadRequest(f"{peer_id!r} is not a validator")
@@ -171,10 +191,13 @@ class ValidatorDirectory:
         if isinstance(player, str) and player.isascii() and player.isdigit():
             player = int(player)
         if isinstance(player, int):
-            count = len(self._members)
-            if not 0 <= player < count:
-                raise BadRequest(f"no validator with index {player}: indices run from 0 to {count - 1}")
-            return self._members[player].peer_id
+            members = self.members()
+            if not 0 <= player < len(members):
+                raise BadRequest(f"no validator with index {player}: indices run from 0 to {len(members) - 1}")
+            return members[player].peer_id
+        if player in self._records and not self.membership.admits(player):
+            raise BadRequest(f"{player!r} is a candidate: the ledger has not made it a validator "
+                             "(an approved validator change must add it first)")
         if player not in self._records:
             raise BadRequest(f"{player[:MAX_PEER_ID_BYTES]!r} is not the peer id of a validator")
         return player
@@ -226,7 +249,10 @@ class ValidatorDirectory:
                 return False
             await self.store.write({STORE_PREFIX + record.peer_id: wire.encode(record)}, [])
             self._put(record)
-        log.info("validator %s %s (from %s)", record.peer_id, "updated" if current else "joined", source)
+        status = "updated" if current else "joined"
+        if not self.membership.admits(record.peer_id):
+            status += " as a candidate (a validator once an approved change adds it)"
+        log.info("validator %s %s (from %s)", record.peer_id, status, source)
         self._notify(record)
         return True
 
@@ -260,7 +286,8 @@ class ValidatorDirectory:
         stored = await self.store.get(STORE_PREFIX + self.self_id)
         if stored != wire.encode(self.self_record):
             await self.store.write({STORE_PREFIX + self.self_id: wire.encode(self.self_record)}, [])
-        log.info("validator set loaded: %d members", len(self._members))
+        log.info("validator set loaded: %d members, %d candidates", len(self.members()),
+                 len(self.candidates()))
 
     def _decode(self, key: str, value: bytes) -> ValidatorRecord | None:
         try:
@@ -278,7 +305,7 @@ class ValidatorDirectory:
 
     def _put(self, record: ValidatorRecord) -> None:
         self._records[record.peer_id] = record
-        self._members = sorted(self._records.values(), key=lambda r: r.peer_id)
+        self._sorted = sorted(self._records.values(), key=lambda r: r.peer_id)
 
     def _notify(self, record: ValidatorRecord) -> None:
         for callback in self._listeners:

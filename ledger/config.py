@@ -17,6 +17,11 @@ from protocol.errors import UsageError
 MIN_VALIDATORS = 4
 MAX_VALIDATORS = 256
 MAX_ID_BYTES = 128
+#: blocks between the one that commits a validator-set change and the first it governs
+VALIDATOR_SET_DELAY = 8
+#: the shortest delay: votes for up to two heights past the tip are taken, and their
+#: validators must be known when they arrive
+MIN_VALIDATOR_SET_DELAY = 2
 
 
 @wire.message(0x0401)
@@ -65,6 +70,8 @@ class LedgerConfig:
     ``checkpoint_interval`` is K; ``window`` is how far past the last stable
     checkpoint sequence numbers are accepted (the high watermark). Timeouts are in
     seconds, timestamps in milliseconds; the replica never reads a clock itself.
+    ``validator_set_delay`` is how many blocks after its block a validator-set change
+    takes effect.
     """
 
     chain_id: str
@@ -78,6 +85,7 @@ class LedgerConfig:
     max_clock_skew_ms: int = 30_000
     genesis_time_ms: int = 0
     max_blocks_per_reply: int = 32
+    validator_set_delay: int = VALIDATOR_SET_DELAY
 
     def __post_init__(self) -> None:
         validators = tuple(self.validators)
@@ -91,6 +99,8 @@ class LedgerConfig:
             raise UsageError("need checkpoint_interval >= 1 and window >= 2 * checkpoint_interval")
         if self.max_txs_per_block < 1 or self.max_blocks_per_reply < 1:
             raise UsageError("block and reply sizes must be positive")
+        if not MIN_VALIDATOR_SET_DELAY <= self.validator_set_delay <= self.window:
+            raise UsageError(f"validator_set_delay must be from {MIN_VALIDATOR_SET_DELAY} to the window")
         if self.base_timeout <= 0 or self.max_timeout_doublings < 0:
             raise UsageError("timeouts must be positive")
 

@@ -8,10 +8,13 @@ Transactions are checked in block order through a ``BlockChecker``, an overlay
 that sees the effects of the earlier transactions of the same block; the checked
 block's effects come out as a ``Delta`` that ``LedgerState.apply`` commits.
 
-Validator-set changes committed at height c take effect at c + ``VALIDATOR_SET_DELAY``.
-A change is refused if it would leave fewer than ``MIN_VALIDATORS``, or if one
+Validator-set changes committed at height c take effect at c + the chain's
+``validator_set_delay`` (``VALIDATOR_SET_DELAY`` unless its genesis says otherwise).
+A change needs the approvals of a quorum of the set voting on its block, checked by
+every replica; it is refused if it would leave fewer than ``MIN_VALIDATORS``, if one
 block would remove half or more of the validators at once (the rest of such a set
-could no longer be trusted to contain a quorum of the old one).
+could no longer be trusted to contain a quorum of the old one), or if the same change
+(same additions, removals and nonce) was committed before, whatever its approvals.
 """
 
 from __future__ import annotations
@@ -19,19 +22,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ledger.block import BlockHeader, genesis_hash
-from ledger.config import MIN_VALIDATORS, LedgerConfig, Validator, ValidatorSet
+from ledger.config import (
+    MIN_VALIDATORS,
+    VALIDATOR_SET_DELAY,
+    LedgerConfig,
+    Validator,
+    ValidatorSet,
+)
+from ledger.crypto import Verifier
 from ledger.txs import (
     InvalidTransaction,
     KeygenTx,
     SignatureTx,
     Tx,
     ValidatorSetTx,
+    change_id,
+    check_approvals,
     check_keygen,
     check_signature,
     check_validator_change,
 )
 
-VALIDATOR_SET_DELAY = 8
+__all__ = ["VALIDATOR_SET_DELAY", "BlockChecker", "Delta", "KeyRecord", "LedgerState"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,22 +67,27 @@ class Delta:
     keys: dict[str, KeyRecord]
     tx_hashes: tuple[bytes, ...]
     validators: ValidatorSet | None  # the set after this block's changes, if any
+    changes: tuple[bytes, ...] = ()  # ids of the validator-set changes it commits
 
 
 class LedgerState:
-    __slots__ = ("height", "last_hash", "last_timestamp_ms", "keys", "tx_hashes", "_schedule")
+    __slots__ = ("height", "last_hash", "last_timestamp_ms", "keys", "tx_hashes", "changes", "delay",
+                 "verifier", "_schedule")
 
     def __init__(self, config: LedgerConfig) -> None:
+        self.delay = config.validator_set_delay
+        self.verifier = Verifier(config.chain_id)
         self.height = 0
         self.last_hash = genesis_hash(config)
         self.last_timestamp_ms = config.genesis_time_ms
         self.keys: dict[str, KeyRecord] = {}
         self.tx_hashes: set[bytes] = set()
+        self.changes: set[bytes] = set()  # ids of committed validator-set changes
         # (first height, set) in increasing height order; the genesis set from height 1.
         self._schedule: list[tuple[int, ValidatorSet]] = [(1, config.genesis_set())]
 
     def validators_at(self, height: int) -> ValidatorSet:
-        """The set that votes on block ``height`` (final up to height + VALIDATOR_SET_DELAY)."""
+        """The set that votes on block ``height`` (final up to the tip + the delay)."""
         found = self._schedule[0][1]
         for start, vset in self._schedule:
             if start > height:
@@ -80,7 +97,7 @@ class LedgerState:
 
     def knows_validators_at(self, height: int) -> bool:
         """True when no block still to come can change the set for ``height``."""
-        return height <= self.height + VALIDATOR_SET_DELAY
+        return height <= self.height + self.delay
 
     def current(self) -> ValidatorSet:
         """The set voting on the next block."""
@@ -109,14 +126,15 @@ class LedgerState:
         self.last_timestamp_ms = delta.header.timestamp_ms
         self.keys.update(delta.keys)
         self.tx_hashes.update(delta.tx_hashes)
+        self.changes.update(delta.changes)
         if delta.validators is not None:
-            self._schedule.append((self.height + VALIDATOR_SET_DELAY, delta.validators))
+            self._schedule.append((self.height + self.delay, delta.validators))
 
 
 class BlockChecker:
     """Checks the transactions of the next block one by one, in order."""
 
-    __slots__ = ("_state", "_height", "_keys", "_hashes", "_base", "_members", "_removed")
+    __slots__ = ("_state", "_height", "_keys", "_hashes", "_base", "_members", "_removed", "_changes")
 
     def __init__(self, state: LedgerState) -> None:
         self._state = state
@@ -126,6 +144,7 @@ class BlockChecker:
         self._base = state.latest()
         self._members: dict[str, bytes] | None = None  # copied on the first change only
         self._removed = 0
+        self._changes: dict[bytes, None] = {}
 
     def check(self, tx: Tx, h: bytes, crypto_checked: bool) -> None:
         """Raise InvalidTransaction unless ``tx`` (id ``h``) may come next; then record it.
@@ -164,6 +183,12 @@ class BlockChecker:
 
     def _check_validators(self, tx: ValidatorSetTx) -> None:
         check_validator_change(tx)
+        cid = change_id(tx.change())
+        if cid in self._changes or cid in self._state.changes:
+            raise InvalidTransaction("this validator change (same nonce) was committed already")
+        # Always verified, even when ``crypto_checked``: approvals are judged against the
+        # set voting on this very block, which may differ from the one a mempool saw.
+        check_approvals(tx, self._state.validators_at(self._height), self._state.verifier)
         members = dict(self._members if self._members is not None else self._base.keys)
         for node_id in tx.remove:
             if members.pop(node_id, None) is None:
@@ -180,9 +205,11 @@ class BlockChecker:
         if 2 * removed >= len(self._base):
             raise InvalidTransaction("a block may not remove half or more of the validators")
         self._members, self._removed = members, removed
+        self._changes[cid] = None
 
     def delta(self, header: BlockHeader, block_hash: bytes) -> Delta:
         validators = None
         if self._members is not None:
             validators = ValidatorSet(Validator(i, k) for i, k in self._members.items())
-        return Delta(header, block_hash, dict(self._keys), tuple(self._hashes), validators)
+        return Delta(header, block_hash, dict(self._keys), tuple(self._hashes), validators,
+                     tuple(self._changes))

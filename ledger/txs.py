@@ -14,13 +14,23 @@ FROST suites ``protocol.frost.tweak`` (BIP340 starts from the even-y key and rea
 the last child x-only). The certificate does not prove the chain code: the ledger
 records the one the keygen's submitter states.
 
+A validator-set change carries a nonce and the approvals of a quorum of the set that
+votes on its block: each approver signs, with its node identity key, a domain-separated
+encoding of (chain id, the change, nonce) as ``ValidatorChange``. Replicas verify them
+before they vote (``check_approvals``), so a change no quorum of validators asked for
+never enters a block. The change's id (``change_id``) does not depend on which
+approvals were gathered, so one approved change commits once, however many nodes
+submit it with however many approvals.
+
 Type ids 0x0420 and 0x0421 were the keygen and signature transactions before they
-carried a chain code and a path; they are retired, so bytes of that format never
-decode as the current one.
+carried a chain code and a path, and 0x0422 the validator-set change before it carried
+a nonce and approvals; they are retired, so bytes of those formats never decode as the
+current ones.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from coincurve import PublicKey, PublicKeyXOnly
@@ -29,8 +39,8 @@ from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.signing import VerifyKey
 
 from ledger.codec import OneOf
-from ledger.config import MAX_ID_BYTES, Validator
-from ledger.crypto import valid_public_key
+from ledger.config import MAX_ID_BYTES, MAX_VALIDATORS, Validator, ValidatorSet
+from ledger.crypto import SIGNATURE_SIZE, Signer, Verifier, signing_prefix, valid_public_key
 from protocol import hd, wire
 from protocol.errors import EncodingError, InvalidProof, UsageError
 from protocol.frost.suites import suite_by_name
@@ -89,13 +99,67 @@ class SignatureTx:
     path: str | None = wire.field(wire.Optional(wire.Str(MAX_PATH_BYTES)), default=None)
 
 
-@wire.message(0x0422)
+#: a change adds or removes at most this many validators
+MAX_CHANGE_ITEMS = 64
+MAX_NONCE_BYTES = 32
+#: what an approval signs, after the ledger's signing prefix (domain and chain id)
+APPROVAL_DOMAIN = b"tssnet/validator-change/v1"
+
+
+@wire.message(0x0426)
+@dataclass(frozen=True, slots=True)
+class ValidatorChange:
+    """What approvers sign: the additions sorted by id, the removals sorted, and a nonce."""
+
+    add: tuple[Validator, ...] = wire.field(wire.Seq(wire.Nested(Validator), max_len=MAX_CHANGE_ITEMS))
+    remove: tuple[str, ...] = wire.field(wire.Seq(wire.Str(MAX_ID_BYTES), max_len=MAX_CHANGE_ITEMS))
+    nonce: bytes = wire.field(wire.Bytes(min_size=1, max_size=MAX_NONCE_BYTES))
+
+
+@wire.message(0x0427)
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """One validator's signature over a ``ValidatorChange`` (see ``approval_message``)."""
+
+    validator: str = wire.field(wire.Str(MAX_ID_BYTES))
+    signature: bytes = wire.field(wire.Bytes(size=SIGNATURE_SIZE))
+
+
+@wire.message(0x0425)
 @dataclass(frozen=True, slots=True)
 class ValidatorSetTx:
-    """Adds and removes validators, effective a fixed number of blocks after commit."""
+    """Adds and removes validators, effective a fixed number of blocks after commit, with
+    the approvals of a quorum of the validators voting on its block (sorted by validator)."""
 
-    add: tuple[Validator, ...] = wire.field(wire.Seq(wire.Nested(Validator), max_len=64))
-    remove: tuple[str, ...] = wire.field(wire.Seq(wire.Str(MAX_ID_BYTES), max_len=64))
+    add: tuple[Validator, ...] = wire.field(wire.Seq(wire.Nested(Validator), max_len=MAX_CHANGE_ITEMS))
+    remove: tuple[str, ...] = wire.field(wire.Seq(wire.Str(MAX_ID_BYTES), max_len=MAX_CHANGE_ITEMS))
+    nonce: bytes = wire.field(wire.Bytes(min_size=1, max_size=MAX_NONCE_BYTES))
+    approvals: tuple[Approval, ...] = wire.field(wire.Seq(wire.Nested(Approval), max_len=MAX_VALIDATORS))
+
+    def change(self) -> ValidatorChange:
+        return ValidatorChange(self.add, self.remove, self.nonce)
+
+
+def approval_message(change: ValidatorChange) -> bytes:
+    """The bytes an approval signs after ``signing_prefix(chain_id)``."""
+    return APPROVAL_DOMAIN + wire.encode(change)
+
+
+def change_id(change: ValidatorChange) -> bytes:
+    """The change's id: one per (change, nonce), whichever approvals carry it."""
+    return hashlib.sha256(approval_message(change)).digest()
+
+
+def sign_approval(signer: Signer, chain_id: str, change: ValidatorChange) -> Approval:
+    """``signer``'s approval of ``change`` on chain ``chain_id``."""
+    return Approval(signer.node_id, signer.sign(signing_prefix(chain_id) + approval_message(change)))
+
+
+def approval_valid(verifier: Verifier, vset: ValidatorSet, change: ValidatorChange,
+                   approval: Approval) -> bool:
+    """True when ``approval`` is by a member of ``vset`` and verifies under its key."""
+    key = vset.keys.get(approval.validator)
+    return key is not None and verifier.verify(key, approval_message(change), approval.signature)
 
 
 Tx = KeygenTx | SignatureTx | ValidatorSetTx
@@ -225,14 +289,44 @@ _VERIFIERS = {"ecdsa": _verify_ecdsa, "schnorr": _verify_bip340, "eddsa": _verif
 
 
 def check_validator_change(tx: ValidatorSetTx) -> None:
-    """Shape only: something to do, no id twice; membership rules need the state."""
+    """Shape only: something to do, one spelling (sorted, no id twice), valid keys, and
+    approvals sorted by distinct validators; membership and signatures need the state."""
     if not tx.add and not tx.remove:
         raise InvalidTransaction("validator change that changes nothing")
     ids = [v.id for v in tx.add] + list(tx.remove)
     if len(set(ids)) != len(ids):
         raise InvalidTransaction("a validator id appears twice in one change")
+    if any(not v.id for v in tx.add):
+        raise InvalidTransaction("a validator id cannot be empty")
+    if not _increasing([v.id for v in tx.add]) or not _increasing(list(tx.remove)):
+        raise InvalidTransaction("additions and removals must each be sorted by validator id")
     keys = [v.public_key for v in tx.add]
     if len(set(keys)) != len(keys) or not all(valid_public_key(k) for k in keys):
         raise InvalidTransaction("added keys must be distinct valid Ed25519 public keys")
-    if any(not v.id for v in tx.add):
-        raise InvalidTransaction("a validator id cannot be empty")
+    approvers = [a.validator for a in tx.approvals]
+    if len(set(approvers)) != len(approvers):
+        raise InvalidTransaction("a validator approves the change twice")
+    if not _increasing(approvers):
+        raise InvalidTransaction("approvals must be sorted by validator id")
+
+
+def check_approvals(tx: ValidatorSetTx, vset: ValidatorSet, verifier: Verifier) -> None:
+    """The approvals are by distinct members of ``vset`` (the set voting on the block), at
+    least its quorum, each a valid signature of the change under that member's key."""
+    change = tx.change()
+    seen: set[str] = set()
+    for approval in tx.approvals:
+        if approval.validator in seen:
+            raise InvalidTransaction("a validator approves the change twice")
+        seen.add(approval.validator)
+        if approval.validator not in vset:
+            raise InvalidTransaction(f"approval by {approval.validator!r}, who is not a validator")
+        if not approval_valid(verifier, vset, change, approval):
+            raise InvalidTransaction(f"the approval by {approval.validator!r} does not verify")
+    if len(seen) < vset.quorum:
+        raise InvalidTransaction(f"the change has {len(seen)} approvals; it needs a quorum of "
+                                 f"{vset.quorum} of the {len(vset)} validators")
+
+
+def _increasing(items: list[str]) -> bool:
+    return all(a < b for a, b in zip(items, items[1:], strict=False))

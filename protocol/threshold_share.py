@@ -52,9 +52,7 @@ class ThresholdShare(NeverPickled):
 
     def interpolate(self, subset: Iterable[int]) -> Point:
         """Σ λ_j·X_j over ``subset``: the public key when the subset has t+1 holders."""
-        subset = tuple(subset)
-        return self.group.multi_mul([shamir.lagrange_at_zero(self.group, j, subset) for j in subset],
-                                    [self.public_share(j) for j in subset])
+        return interpolate_public(self.parties, self.public_shares, subset)
 
     def check_sharing(self, secret: Scalar) -> None:
         """ValueError unless there is one public share per party, this party's is secret·G,
@@ -63,11 +61,7 @@ class ThresholdShare(NeverPickled):
             raise ValueError("one public share per party")
         if secret.group.base_mul(secret) != self.public_share(self.party):
             raise ValueError("the secret share does not match this party's public share")
-        if self.interpolate(self.parties[: self.threshold + 1]) != self.public_key:
-            raise ValueError("public shares do not interpolate to the public key")
-        for j in self.parties[self.threshold + 1:]:
-            if self.interpolate((*self.parties[: self.threshold], j)) != self.public_key:
-                raise ValueError(f"public share of party {j} is off the sharing polynomial")
+        check_public_sharing(self.threshold, self.parties, self.public_shares, self.public_key)
 
     def check_signers(self, signers: Iterable[int]) -> tuple[int, ...]:
         """The signer set, sorted: t+1 distinct holders (at least t+1 unless ``EXACT_SIGNERS``),
@@ -90,6 +84,28 @@ class ThresholdShare(NeverPickled):
         return signers
 
 
+def interpolate_public(parties: tuple[int, ...], public_shares: tuple[Point, ...], subset: Iterable[int]) -> Point:
+    """Σ λ_j·X_j over ``subset`` (party ids among ``parties``, whose public shares are in that order)."""
+    subset = tuple(subset)
+    group = public_shares[0].group
+    return group.multi_mul([shamir.lagrange_at_zero(group, j, subset) for j in subset],
+                           [public_shares[parties.index(j)] for j in subset])
+
+
+def check_public_sharing(threshold: int, parties: tuple[int, ...], public_shares: tuple[Point, ...],
+                         public_key: Point) -> None:
+    """ValueError unless the public shares (one per party, in ``parties`` order) lie on one
+    polynomial of degree ``threshold`` through ``public_key``: the first t+1 interpolate to it,
+    and so does each later share with the first t."""
+    if len(public_shares) != len(parties):
+        raise ValueError("one public share per party")
+    if interpolate_public(parties, public_shares, parties[: threshold + 1]) != public_key:
+        raise ValueError("public shares do not interpolate to the public key")
+    for j in parties[threshold + 1:]:
+        if interpolate_public(parties, public_shares, (*parties[:threshold], j)) != public_key:
+            raise ValueError(f"public share of party {j} is off the sharing polynomial")
+
+
 class HoldsShare(NeverPickled):
     """Mixin of a record around a ``share`` field (a protocol's output, a share with its aux
     info): never pickled or copied, and printed as its share, whose repr hides the secret."""
@@ -101,4 +117,5 @@ class HoldsShare(NeverPickled):
         return f"{type(self).__name__}({self.share!r})"
 
 
-__all__ = ["KEY_ID_MAX", "PARTY", "HoldsShare", "ThresholdShare"]
+__all__ = ["KEY_ID_MAX", "PARTY", "HoldsShare", "ThresholdShare", "check_public_sharing",
+           "interpolate_public"]

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from daemon.api import routes_keys, routes_ledger, routes_ops, routes_seed, routes_sessions
+from daemon.api import (
+    routes_ers,
+    routes_keys,
+    routes_ledger,
+    routes_ops,
+    routes_seed,
+    routes_sessions,
+    routes_validators,
+)
 from daemon.api.auth import check_api_keys
 from daemon.api.http import KEYGEN_TIMEOUT, MAX_BODY_BYTES, METRICS, SERVICE
 from daemon.api.metrics import ApiMetrics
@@ -35,6 +43,7 @@ def create_app(service: NodeService, *, api_keys: tuple[str, ...], max_body_byte
     app[METRICS] = metrics if metrics is not None else ApiMetrics()
     app[MAX_BODY_BYTES] = max_body_bytes
     app[KEYGEN_TIMEOUT] = float(keygen_timeout)
-    for module in (routes_sessions, routes_keys, routes_ledger, routes_seed, routes_ops):
+    for module in (routes_sessions, routes_keys, routes_ledger, routes_seed, routes_ops, routes_ers):
         app.router.add_routes(module.routes)
+    app.router.add_routes(routes_validators.routes)
     return app

@@ -11,6 +11,7 @@ from daemon.api.openapi_schemas import SCHEMAS, ref
 _ERROR_TEXT = {
     400: "malformed or out-of-range input; nothing was changed",
     401: "missing or wrong API key",
+    403: "this node does not allow the operation (e.g. ers_export_disabled)",
     404: "no such key, session, validator, block or endpoint (e.g. key_id_not_exists)",
     405: "method not allowed on this path",
     409: "the node's state does not allow this now (e.g. ledger_disabled: it runs no ledger)",
@@ -80,10 +81,24 @@ def _paths() -> dict:
             params=[_path_param("session_id", v.SESSION_ID_PATTERN, "the session's id",
                                  "0123456789abcdef0123456789abcdef")])},
         "/validators": {"get": _op(
-            "listValidators", "The validator set, in index order",
+            "listValidators", "The validator set, in index order, and the candidates (joined by "
+                              "hello, not validators until an approved change adds them)",
             {200: _json({"type": "object", "required": ["validators"], "additionalProperties": False,
-                         "properties": {"validators": {"type": "array", "items": ref("ValidatorView")}}},
+                         "properties": {"validators": {"type": "array", "items": ref("ValidatorView")},
+                                        "candidates": {"type": "array", "items": ref("CandidateView")}}},
                         "the validators")})},
+        "/v1/validators/changes": {
+            "post": _op("proposeValidatorChange",
+                        "Approve a validator-set change (adding candidates, removing validators) and "
+                        "announce the approval; it enters the ledger once a quorum approved it",
+                        {202: _json(ref("ValidatorChangeProposal"), "approved here; the approvals so far")},
+                        (409, 503), body="ValidatorChangeRequest"),
+            "get": _op("listValidatorChanges", "Validator-set changes proposed, oldest first",
+                       {200: _json({"type": "object", "required": ["changes"], "additionalProperties": False,
+                                    "properties": {"changes": {"type": "array",
+                                                               "items": ref("ValidatorChangeProposal")}}},
+                                   "the proposals")}, (409,)),
+        },
         "/broadcast": {"post": _op(
             "broadcast", "Post a round message to every validator (kept here too)",
             {200: _json(ref("MailboxSent"), "sent")}, (503,), body="MailboxPost")},
@@ -128,6 +143,11 @@ def _paths() -> dict:
         "/v1/keys/{key_id}/share": {"delete": _op(
             "deleteShare", "Delete this node's share of the key", {204: _NO_CONTENT}, (404, 409),
             params=[_KEY_ID])},
+        "/v1/keys/{key_id}/ers/partial": {"post": _op(
+            "ersPartial", "This node's share encrypted to an emergency-recovery (ERS) public key, with a "
+                          "proof that it is the key's share (403 unless the node sets enable_ers_export)",
+            {200: _json(ref("ErsPartialView"), "the partial recovery information")}, (403, 404, 409),
+            body="ErsPartialRequest", params=[_KEY_ID])},
         "/v1/ledger/status": {"get": _op(
             "ledgerStatus", "The ledger: chain, height, last block hash, view and validators",
             {200: _json(ref("LedgerStatus"), "the ledger's status")}, (409,))},

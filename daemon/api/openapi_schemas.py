@@ -6,10 +6,15 @@ document and the checks cannot drift apart.
 
 from __future__ import annotations
 
+from daemon.api import routes_validators
 from daemon.api import validation as v
 from daemon.service import HASHES, SCHEMES
+from protocol.ers.statement import LABEL_MAX_BYTES as ERS_LABEL_MAX_BYTES
 
 HEX_PATTERN = "^([0-9a-fA-F]{2})*$"
+#: emergency recovery: integers as lowercase hex, proofs as base64 (``protocol.ers.fields``)
+_HEX_INT = {"type": "string", "pattern": "^(0|[1-9a-f][0-9a-f]*)$"}
+_BASE64 = {"type": "string", "pattern": "^[A-Za-z0-9+/]*={0,2}$"}
 
 
 def ref(name: str) -> dict:
@@ -75,6 +80,24 @@ REQUESTS = {
                   "default": 1, "description": "presignatures to generate"},
         "players": _PLAYERS,
     }),
+    "ErsPartialRequest": _obj({
+        "ers_public_key": ref("ErsPublicKey"),
+        "label": _str("what the recovery data is bound to; the same label validates and recovers it",
+                      minLength=1, maxLength=ERS_LABEL_MAX_BYTES),
+    }, ("ers_public_key", "label")),
+    "ValidatorChangeRequest": _obj({
+        "add": {"type": "array", "items": _str("a candidate's peer id", pattern=v.PEER_ID_PATTERN),
+                "maxItems": routes_validators.MAX_CHANGE_ITEMS, "uniqueItems": True,
+                "description": "candidates to make validators (they joined by hello)"},
+        "remove": {"type": "array", "items": _str("a validator's peer id", pattern=v.PEER_ID_PATTERN),
+                   "maxItems": routes_validators.MAX_CHANGE_ITEMS, "uniqueItems": True,
+                   "description": "validators to remove"},
+        "nonce": _str("hex; the proposal's nonce, to approve a proposal another node made "
+                      "(default: a fresh one, i.e. a new proposal)", pattern=routes_validators.NONCE_PATTERN),
+    }, anyOf=[{"required": ["add"], "properties": {"add": {"minItems": 1}}},
+              {"required": ["remove"], "properties": {"remove": {"minItems": 1}}}],
+        example={"add": ["12D3KooWCandidate"]},
+        description="a peer id may not be both added and removed"),
     "MailboxPost": _obj({
         "roundId": _str("the round", pattern=v.ROUND_ID_PATTERN),
         "message": _str(f"any text, at most {v.MAILBOX_MESSAGE_MAX_BYTES} bytes in UTF-8",
@@ -107,6 +130,28 @@ RESPONSES = {
         "online": {"type": "boolean"},
         "is_self": {"type": "boolean"},
     }, ("index", "peer_id", "identity_key", "addrs", "http_url", "online", "is_self"), closed=False),
+    "CandidateView": _obj({
+        "peer_id": _str("libp2p peer id"),
+        "identity_key": {**_HEX, "description": "Ed25519 identity public key"},
+        "addrs": {"type": "array", "items": _str("multiaddr")},
+        "http_url": {"type": "string", "nullable": True},
+        "online": {"type": "boolean"},
+        "is_self": {"type": "boolean"},
+    }, ("peer_id", "identity_key", "addrs", "http_url", "online", "is_self"), closed=False,
+        description="joined by hello; a validator only once an approved change adds it"),
+    "ValidatorChangeProposal": _obj({
+        "id": {**_HEX, "description": "the change's id (over additions, removals and nonce)"},
+        "add": {"type": "array", "items": _str("peer id")},
+        "remove": {"type": "array", "items": _str("peer id")},
+        "nonce": _HEX,
+        "approvers": {"type": "array", "items": _str("peer id of a validator that approved")},
+        "quorum": {"type": "integer", "minimum": 0, "description": "approvals the ledger needs now"},
+        "submitted": {"type": "boolean", "description": "this node submitted it to the ledger"},
+        "committed": {"type": "boolean", "description": "the ledger committed it"},
+        "created_at": {"type": "number", "description": "unix time this node first saw it"},
+        "error": _str("why the ledger refused this node's submission, if it did"),
+    }, ("id", "add", "remove", "nonce", "approvers", "quorum", "submitted", "committed", "created_at"),
+        closed=False),
     "KeyView": _obj({
         "key_id": _str("key id"), "scheme": _SCHEME, "curve": {"type": "string"},
         "threshold": {"type": "integer"},
@@ -141,6 +186,24 @@ RESPONSES = {
     "PresignView": _obj({"key_id": _str("key id"), "players": {"type": "array", "items": _str("peer id")},
                          "created": {"type": "integer"}, "available": {"type": "integer"}},
                         ("key_id", "players", "created", "available"), closed=False),
+    "ErsPublicKey": _obj({
+        "version": {"type": "integer", "enum": [1]},
+        "type": {"type": "string", "enum": ["tssnet-ers-public-key"]},
+        "n": {**_HEX_INT, "description": "the modulus N (Paillier and ring-Pedersen)"},
+        "s": {**_HEX_INT, "description": "ring-Pedersen s"}, "t": {**_HEX_INT, "description": "ring-Pedersen t"},
+        "mod_proof": {**_BASE64, "description": "Π^mod: N is Paillier–Blum"},
+        "prm_proof": {**_BASE64, "description": "Π^prm: s lies in the group t generates"},
+    }, ("version", "type", "n", "s", "t", "mod_proof", "prm_proof"),
+        description="the JSON object of ers_public.json (tssnet ers keygen)"),
+    "ErsPartialView": _obj({"partial": _obj({
+        "version": {"type": "integer"}, "type": {"type": "string", "enum": ["tssnet-ers-partial"]},
+        "key_id": _str("key id"), "scheme": _SCHEME, "curve": {"type": "string"},
+        "index": {"type": "integer", "description": "this node's party number"},
+        "holder": _str("this node's peer id"),
+        "share_ciphertext": _HEX_INT, "chain_code_ciphertext": _HEX_INT, "proof": _BASE64,
+    }, ("version", "type", "key_id", "scheme", "curve", "index", "share_ciphertext",
+        "chain_code_ciphertext", "proof"), closed=False,
+        description="give it, with the other validators' partials, to tssnet ers combine")}, ("partial",)),
     "MailboxSent": _obj({"roundId": _str("the round"), "sent": {"type": "boolean"}}, ("roundId", "sent")),
     "RoundMessages": _obj({
         "roundId": _str("the round"),
@@ -172,7 +235,7 @@ RESPONSES = {
             "type": {"type": "string", "enum": ["keygen", "signature", "validator_set"]},
         }, ("hash", "data", "type"), closed=False,
             description="keygen: key_id, scheme, public_key, threshold; signature: key_id, signature, "
-                        "message; validator_set: add, remove")},
+                        "message; validator_set: add, remove, nonce, approvers")},
         "certificate": _obj({
             "view": {"type": "integer", "minimum": 0},
             "height": {"type": "integer", "minimum": 1},

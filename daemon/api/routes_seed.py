@@ -14,7 +14,10 @@ routes = web.RouteTableDef()
 @routes.get("/validators")
 async def validators(request: web.Request) -> web.Response:
     validation.only_query(request.query, ())
-    return ok({"validators": [v.to_json() for v in await service(request).validators()]})
+    node = service(request)
+    # Candidates joined by hello but are no validators until the ledger adds them.
+    return ok({"validators": [v.to_json() for v in await node.validators()],
+               "candidates": [c.to_json() for c in await node.candidates()]})
 
 
 @routes.post("/broadcast")

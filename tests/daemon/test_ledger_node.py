@@ -10,6 +10,7 @@ from daemon.errors import BadRequest, Conflict, NotFound, Unavailable
 from daemon.ledger_genesis import ledger_config
 from daemon.ledger_node import LedgerNode
 from daemon.ledger_wire import LedgerEnvelope, block_view
+from daemon.membership import Membership
 from daemon.router import Router
 from daemon.store.sqlite import SqliteStore
 from ledger.block import tx_hash
@@ -28,7 +29,7 @@ from ledger.messages import (
     TxBatch,
 )
 from protocol import wire
-from tests.daemon.ledger.cluster import Cluster, identity, make_genesis, wait_until
+from tests.daemon.ledger.cluster import Cluster, identity, wait_until
 from tests.ledger.helpers import ecdsa_tx, keygen_tx
 
 PHASES = {PrePrepare: PREPREPARE, Prepare: PREPARE, Commit: COMMIT}
@@ -329,16 +330,30 @@ def test_the_api_refuses_bad_arguments_and_calls_after_stop(tmp_path):
     run(main())
 
 
-def test_a_node_outside_the_genesis_set_does_not_run_the_ledger(tmp_path):
+def test_a_node_outside_the_genesis_set_follows_the_chain_without_voting(tmp_path):
     async def main():
-        members = [identity(f"m{k}") for k in range(4)]
+        cluster = Cluster(tmp_path)
+        await cluster.start()
         stranger = identity("stranger")
-        kv = SqliteStore(tmp_path / "stranger.db", "ledger")
-        transport = Cluster(tmp_path).net.transport(stranger.peer_id)
-        node = LedgerNode(genesis=make_genesis(members), identity=stranger, kv=kv,
-                          transport=transport, router=Router())
-        with pytest.raises(BadRequest, match="not a validator"):
+        transport = cluster.net.transport(stranger.peer_id)
+        router = Router()
+        transport.set_message_handler(router.dispatch)
+        await transport.start()
+        membership = Membership()
+        node = LedgerNode(genesis=cluster.genesis, identity=stranger, transport=transport, router=router,
+                          kv=SqliteStore(tmp_path / "stranger.db", "ledger"), membership=membership)
+        try:
             await node.start()
+            assert node.status().state == "running"
+            assert membership.ledger_driven and not membership.admits(stranger.peer_id)
+            assert sorted(membership.validators.ids) == cluster.peers
+            # The validators commit without it and do not hear it: it is no validator.
+            await cluster.nodes[cluster.peers[0]].submit(keygen_tx("key-1")[0], wait=20)
+            assert node.status().height == 0
+            assert all(cluster.nodes[p].stats["foreign"] >= 1 for p in cluster.peers)
+        finally:
+            await node.stop()
+            await cluster.stop()
         assert node.status().state == "stopped"
 
     run(main())

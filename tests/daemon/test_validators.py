@@ -7,9 +7,11 @@ import pytest
 from daemon import validators
 from daemon.errors import BadRequest
 from daemon.identity import NodeIdentity
+from daemon.membership import Membership
 from daemon.store.aio import AsyncStore
 from daemon.store.sqlite import SqliteStore
 from daemon.validators import STORE_PREFIX, ValidatorDirectory, ValidatorRecord, newer
+from ledger.config import Validator, ValidatorSet
 from protocol import wire
 from protocol.errors import EncodingError
 
@@ -286,3 +288,45 @@ def test_malformed_and_oversized_record_encodings_are_refused():
             wire.decode(bad, ValidatorRecord)
     with pytest.raises(EncodingError):
         wire.decode(good, ValidatorRecord, max_size=len(good) - 1)
+
+
+def test_with_a_ledger_only_its_validators_are_members_and_the_rest_are_candidates(open_store):
+    """The ledger's set (``Membership``) decides; hello alone makes a candidate, not a member."""
+    me, alice, mallory = identity(2), identity(1), identity(3)
+
+    async def scenario():
+        membership = Membership()
+        directory = ValidatorDirectory(open_store(), record_of(me), membership=membership)
+        await directory.load()
+        for joiner in (alice, mallory):
+            assert await directory.add(record_of(joiner))
+        # No ledger: the join secret is the only gate, every record is a member.
+        assert not membership.ledger_driven and directory.candidates() == []
+        assert len(directory.members()) == 3 and directory.is_member(mallory.peer_id)
+
+        chain = ValidatorSet(Validator(i.peer_id, i.public_key) for i in (me, alice, identity(4), identity(5)))
+        membership.follow(chain, 7)
+        assert [r.peer_id for r in directory.members()] == sorted([me.peer_id, alice.peer_id])
+        assert [r.peer_id for r in directory.candidates()] == [mallory.peer_id]
+        assert not directory.is_member(mallory.peer_id) and directory.is_known(mallory.peer_id)
+        assert directory.get(mallory.peer_id) is not None   # its record stays, verified
+        with pytest.raises(BadRequest, match="candidate"):
+            directory.resolve(mallory.peer_id)
+        with pytest.raises(BadRequest, match="no validator with index 2"):
+            directory.resolve(2)
+        with pytest.raises(BadRequest):
+            directory.index_of(mallory.peer_id)
+        assert [directory.resolve(i) for i in (0, 1)] == sorted([me.peer_id, alice.peer_id])
+
+        # An approved change adds mallory and removes alice: membership follows at once.
+        changed = []
+        membership.on_change(lambda: changed.append(membership.height))
+        membership.follow(ValidatorSet(Validator(i.peer_id, i.public_key)
+                                       for i in (me, mallory, identity(4), identity(5))), 9)
+        membership.follow(ValidatorSet(Validator(i.peer_id, i.public_key)
+                                       for i in (me, mallory, identity(4), identity(5))), 10)
+        assert changed == [9]   # the same set again is no change
+        assert directory.is_member(mallory.peer_id) and not directory.is_member(alice.peer_id)
+        assert [r.peer_id for r in directory.candidates()] == [alice.peer_id]
+
+    run(scenario())

@@ -8,7 +8,7 @@ from coincurve import PrivateKey
 
 from ledger.config import LedgerConfig, Validator
 from ledger.crypto import Ed25519Signer
-from ledger.txs import KeygenTx, SignatureTx, ValidatorSetTx
+from ledger.txs import KeygenTx, SignatureTx, ValidatorChange, ValidatorSetTx, sign_approval
 from protocol.group import ED25519, SECP256K1, Group
 from protocol.keygen_certificate import certify
 from protocol.rng import SeededRng
@@ -72,5 +72,23 @@ def ed25519_tx(key_id: str, secret: int, n: int) -> SignatureTx:
     return SignatureTx(key_id, public, message, big_r + s.encode(), None)
 
 
-def validator_tx(add: tuple[str, ...] = (), remove: tuple[str, ...] = ()) -> ValidatorSetTx:
-    return ValidatorSetTx(tuple(Validator(name, signer(name).public_key) for name in add), remove)
+def validator_change(add: tuple[str, ...] = (), remove: tuple[str, ...] = (),
+                     nonce: bytes = b"nonce-1") -> ValidatorChange:
+    """The change adding ``add`` (with their test identity keys) and removing ``remove``."""
+    added = tuple(sorted((Validator(name, signer(name).public_key) for name in add), key=lambda v: v.id))
+    return ValidatorChange(added, tuple(sorted(remove)), nonce)
+
+
+def validator_tx(add: tuple[str, ...] = (), remove: tuple[str, ...] = (), *,
+                 approvers: tuple[str, ...] = ("v0", "v1", "v2", "v3"), nonce: bytes = b"nonce-1",
+                 chain_id: str = "test-chain") -> ValidatorSetTx:
+    """A change approved by ``approvers`` (by default a quorum of the 4- and 6-validator
+    test chains) on ``chain_id``."""
+    return approve(validator_change(add, remove, nonce), approvers, chain_id)
+
+
+def approve(change: ValidatorChange, approvers: tuple[str, ...] = ("v0", "v1", "v2", "v3"),
+            chain_id: str = "test-chain") -> ValidatorSetTx:
+    """``change`` as a transaction with the approvals of ``approvers`` (in id order)."""
+    approvals = tuple(sign_approval(signer(name), chain_id, change) for name in sorted(approvers))
+    return ValidatorSetTx(change.add, change.remove, change.nonce, approvals)

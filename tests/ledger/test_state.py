@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from ledger.block import make_block, tx_hash
-from ledger.config import ValidatorSet
+from ledger.config import Validator, ValidatorSet
 from ledger.mempool import Mempool
 from ledger.state import VALIDATOR_SET_DELAY, LedgerState
-from ledger.txs import InvalidTransaction
+from ledger.txs import InvalidTransaction, ValidatorChange
 from ledger.validate import check_block
 from protocol import wire
 from protocol.errors import InvalidProof
-from tests.ledger.helpers import ecdsa_tx, keygen_tx, make_config, validator_tx
+from tests.ledger.helpers import approve, ecdsa_tx, keygen_tx, make_config, validator_tx
 
 
 def _commit(state: LedgerState, config, txs) -> None:
@@ -106,8 +106,7 @@ def test_pending_changes_are_seen_by_later_blocks(config):
 
 def test_same_key_for_two_validators_refused(config):
     state = LedgerState(config)
-    tx = validator_tx(add=("new",))
-    clash = type(tx)((type(tx.add[0])("new", config.validators[0].public_key),), ())
+    clash = approve(ValidatorChange((Validator("new", config.validators[0].public_key),), (), b"n"))
     with pytest.raises(InvalidTransaction, match="another validator"):
         _check(state, clash)
 

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from types import SimpleNamespace
 
+from daemon import ers_export
 from daemon.errors import BadRequest, Conflict, NotFound, key_not_found, session_not_found
 from daemon.service import (
     SCHEMES,
+    CandidateView,
     ErrorView,
     KeygenRequest,
     KeyView,
@@ -27,11 +30,14 @@ from daemon.service import (
     SignatureView,
     SignRequest,
     UserMessage,
+    ValidatorChangeRequest,
     ValidatorView,
 )
 from tests.daemon.ledger.blocks import block_views
 
 PEERS = ("12D3KooWAlpha", "12D3KooWBravo", "12D3KooWCharlie")
+#: joined by hello, not a validator: the one peer a validator change may add
+CANDIDATES = ("12D3KooWDelta",)
 
 
 def session_id_of(n: int) -> str:
@@ -53,6 +59,9 @@ class FakeService:
         self.health_facts = {"peer_id": self.peer_id, "validators": 3, "online": 3, "version": "test"}
         self._ids = itertools.count(1)
         self.ledger_enabled = True
+        self.proposals: dict[tuple, dict] = {}
+        #: whether POST /v1/keys/{id}/ers/partial answers (a real node's enable_ers_export)
+        self.ers_export_enabled = True
 
     def _record(self, name: str, *args) -> None:
         self.calls.append((name, args))
@@ -176,6 +185,40 @@ class FakeService:
     def health(self) -> dict:
         return dict(self.health_facts)
 
+    async def candidates(self) -> list[CandidateView]:
+        self._record("candidates")
+        return [CandidateView(peer, "22" * 32, (), None, False, False) for peer in CANDIDATES]
+
+    async def propose_validator_change(self, request: ValidatorChangeRequest) -> dict:
+        """As the real node: only candidates are added, only validators removed, 4 stay."""
+        self._record("propose_validator_change", request)
+        self._ledger()
+        for peer in request.add:
+            if peer not in CANDIDATES:
+                raise BadRequest(f"{peer!r} has no verified record here")
+        for peer in request.remove:
+            if peer not in PEERS:
+                raise BadRequest(f"{peer!r} is not a validator, so it cannot be removed")
+        if len(PEERS) + 1 + len(request.add) - len(request.remove) < 4:   # the ledger's four
+            raise BadRequest("the change would leave fewer than 4 validators")
+        if 2 * len(request.remove) >= len(PEERS) + 1:
+            raise BadRequest("a change may not remove half or more of the validators at once")
+        nonce = request.nonce or bytes([len(self.proposals) + 1]) * 16
+        key = (tuple(sorted(request.add)), tuple(sorted(request.remove)), nonce)
+        proposal = self.proposals.setdefault(key, {
+            "id": hashlib.sha256(repr(key).encode()).hexdigest(), "add": list(key[0]),
+            "remove": list(key[1]), "nonce": nonce.hex(), "approvers": [], "quorum": 3,
+            "submitted": False, "committed": False, "created_at": 1.0})
+        if self.peer_id not in proposal["approvers"]:
+            proposal["approvers"].append(self.peer_id)
+        self.mutations += 1
+        return proposal
+
+    async def validator_changes(self) -> list[dict]:
+        self._record("validator_changes")
+        self._ledger()
+        return list(self.proposals.values())
+
     async def ledger_status(self) -> dict:
         self._record("ledger_status")
         blocks = self._ledger()
@@ -193,6 +236,17 @@ class FakeService:
         if height > len(blocks):
             raise NotFound(f"no ledger block at height {height}", type="block_not_exists")
         return blocks[height - 1]
+
+    async def ers_partial(self, key_id: str, ers_public_key: dict, label: str) -> dict:
+        """As the real node: 403 when disabled, 404 for an unknown key, 400 for an ERS key that fails
+        its checks; then a stand-in partial of the documented shape (no real share to encrypt)."""
+        self._record("ers_partial", key_id, ers_public_key, label)
+        ers_export.check_enabled(SimpleNamespace(enable_ers_export=self.ers_export_enabled))
+        key = self._lookup(key_id)
+        ers_export.load_ers_key(ers_public_key)
+        return {"version": 1, "type": "tssnet-ers-partial", "key_id": key_id, "scheme": key.scheme,
+                "curve": key.curve, "index": key.party, "holder": self.peer_id, "share_ciphertext": "1",
+                "chain_code_ciphertext": "1", "proof": ""}
 
     def _ledger(self) -> list[dict]:
         if not self.ledger_enabled:

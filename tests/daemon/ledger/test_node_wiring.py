@@ -14,6 +14,7 @@ from daemon.config import NodeConfig, load
 from daemon.errors import BadRequest
 from daemon.identity import NodeIdentity
 from daemon.ledger_genesis import LedgerGenesis
+from daemon.membership import Membership
 from daemon.node import open_ledger
 from daemon.router import Router
 from tests.daemon.fake_transport import FakeNetwork
@@ -32,12 +33,24 @@ def test_without_a_genesis_the_ledger_is_off_and_says_so(tmp_path, caplog):
     assert [r.getMessage() for r in caplog.records] == ["ledger off: no ledger_genesis configured"]
 
 
-def test_a_node_missing_from_the_genesis_runs_no_ledger(tmp_path, caplog):
+def test_a_node_missing_from_the_genesis_follows_the_chain_as_a_candidate(tmp_path, caplog):
+    members = [identity(f"n{k}") for k in range(4)]
     path = tmp_path / "genesis.json"
-    make_genesis([identity(f"n{k}") for k in range(4)]).save(path)
+    make_genesis(members).save(path)
+    membership = Membership()
+    stranger = identity("stranger")
     with caplog.at_level(logging.INFO, logger="tssnet.node"):
-        assert _open(NodeConfig(data_dir=tmp_path, ledger_genesis=path), identity("stranger")) is None
-    assert "is not a validator" in caplog.records[0].getMessage()
+        ledger = open_ledger(NodeConfig(data_dir=tmp_path, ledger_genesis=path), stranger,
+                             FakeNetwork().transport(stranger.peer_id), Router(), membership)
+    try:
+        assert ledger is not None
+        assert "is not a validator" in caplog.records[0].getMessage()
+        assert "follows the chain" in caplog.records[0].getMessage()
+        # From the moment it exists, the ledger's set decides: the stranger is no member.
+        assert membership.ledger_driven and not membership.admits(stranger.peer_id)
+        assert all(membership.admits(m.peer_id) for m in members)
+    finally:
+        asyncio.run(ledger.stop())
 
 
 def test_a_bad_genesis_stops_the_node_with_a_clear_error(tmp_path):

@@ -1,0 +1,274 @@
+"""Validator-set changes need the approvals of a quorum of the validators voting on their block.
+
+The honest path, then the malicious side: too few approvals, an approver twice or from
+outside the set, a signature over another nonce, chain or change, a tampered added
+record, a replayed change (the same transaction, or the same change with other
+approvals), non-canonical orderings, and the retired wire format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import msgpack
+import pytest
+from nacl.signing import VerifyKey
+
+from ledger.block import make_block, tx_hash
+from ledger.config import MIN_VALIDATOR_SET_DELAY, Validator
+from ledger.crypto import signing_prefix
+from ledger.mempool import Mempool
+from ledger.state import VALIDATOR_SET_DELAY, LedgerState
+from ledger.txs import (
+    APPROVAL_DOMAIN,
+    Approval,
+    InvalidTransaction,
+    ValidatorChange,
+    ValidatorSetTx,
+    approval_message,
+    change_id,
+    decode_tx,
+    sign_approval,
+)
+from ledger.validate import check_block
+from protocol import wire
+from protocol.errors import EncodingError, InvalidProof, UsageError
+from tests.ledger.helpers import (
+    approve,
+    keygen_tx,
+    make_config,
+    signer,
+    validator_change,
+    validator_tx,
+)
+from tests.ledger.sim import Simulation
+
+
+def _commit(state: LedgerState, config, txs) -> None:
+    block = make_block(state.height + 1, state.last_hash, state.last_timestamp_ms, "v0",
+                       [wire.encode(t) for t in txs])
+    state.apply(check_block(block, state, config, Mempool(), crypto_checked=False, now_ms=None))
+
+
+def _check(state: LedgerState, *txs) -> None:
+    checker = state.checker()
+    for tx in txs:
+        checker.check(tx, tx_hash(wire.encode(tx)), crypto_checked=False)
+
+
+@pytest.fixture
+def config():
+    return make_config(4)   # quorum 3
+
+
+@pytest.fixture
+def state(config):
+    return LedgerState(config)
+
+
+def test_an_approval_is_an_identity_signature_over_the_domain_chain_and_change():
+    change = validator_change(add=("new",), nonce=b"n-1")
+    approval = sign_approval(signer("v1"), "test-chain", change)
+    signed = signing_prefix("test-chain") + APPROVAL_DOMAIN + wire.encode(change)
+    assert approval_message(change) == APPROVAL_DOMAIN + wire.encode(change)
+    # PyNaCl, independently of the ledger's verifier, accepts exactly these bytes.
+    VerifyKey(signer("v1").public_key).verify(signed, approval.signature)
+    assert approval.validator == "v1"
+    assert change_id(change) != change_id(dataclasses.replace(change, nonce=b"n-2"))
+
+
+def test_a_quorum_of_approvals_commits_and_the_change_takes_effect_after_the_delay(config, state):
+    tx = validator_tx(add=("new",), approvers=("v0", "v2", "v3"))
+    _commit(state, config, [tx])
+    assert change_id(tx.change()) in state.changes
+    assert "new" in state.latest() and "new" not in state.current()
+    assert "new" in state.validators_at(1 + VALIDATOR_SET_DELAY)
+
+
+def test_the_delay_is_a_chain_parameter():
+    config = make_config(4, validator_set_delay=2)
+    state = LedgerState(config)
+    _commit(state, config, [validator_tx(add=("new",))])
+    assert "new" not in state.validators_at(2) and "new" in state.validators_at(3)
+    for bad in (MIN_VALIDATOR_SET_DELAY - 1, 0, 17):   # the window is 16
+        with pytest.raises(UsageError, match="validator_set_delay"):
+            make_config(4, validator_set_delay=bad)
+
+
+def test_too_few_approvals_are_refused(state):
+    with pytest.raises(InvalidTransaction, match="needs a quorum of 3"):
+        _check(state, validator_tx(add=("new",), approvers=("v0", "v1")))
+    with pytest.raises(InvalidTransaction, match="has 0 approvals"):
+        _check(state, validator_tx(add=("new",), approvers=()))
+
+
+def test_a_duplicate_approver_is_refused(state):
+    tx = validator_tx(add=("new",), approvers=("v0", "v1"))
+    doubled = dataclasses.replace(tx, approvals=tx.approvals + (tx.approvals[1],))
+    with pytest.raises(InvalidTransaction, match="approves the change twice"):
+        _check(state, doubled)
+
+
+def test_an_approver_outside_the_set_is_refused(state):
+    # Three approvals, one of them by a stranger: a quorum only if the stranger counted.
+    tx = validator_tx(add=("new",), approvers=("v0", "v1", "x9"))
+    with pytest.raises(InvalidTransaction, match="'x9', who is not a validator"):
+        _check(state, tx)
+    # The newcomer cannot approve its own admission either.
+    with pytest.raises(InvalidTransaction, match="'new', who is not a validator"):
+        _check(state, validator_tx(add=("new",), approvers=("new", "v0", "v1")))
+
+
+@pytest.mark.parametrize("other", ["nonce", "chain", "change"])
+def test_a_signature_over_something_else_is_refused(state, other):
+    change = validator_change(add=("new",), nonce=b"n-1")
+    if other == "nonce":
+        signed_change, chain = dataclasses.replace(change, nonce=b"n-2"), "test-chain"
+    elif other == "chain":
+        signed_change, chain = change, "other-chain"
+    else:
+        signed_change, chain = validator_change(add=("newer",), nonce=b"n-1"), "test-chain"
+    forged = sign_approval(signer("v2"), chain, signed_change)
+    honest = approve(change, ("v0", "v1"))
+    tx = dataclasses.replace(honest, approvals=tuple(sorted(honest.approvals + (forged,),
+                                                            key=lambda a: a.validator)))
+    with pytest.raises(InvalidTransaction, match="approval by 'v2' does not verify"):
+        _check(state, tx)
+    _check(state, approve(change, ("v0", "v1", "v2")))   # the same, honestly signed, is fine
+
+
+def test_a_tampered_added_record_is_refused(state):
+    tx = validator_tx(add=("new",))
+    evil = Validator("new", signer("evil").public_key)
+    with pytest.raises(InvalidTransaction, match="does not verify"):
+        _check(state, dataclasses.replace(tx, add=(evil,)))
+    renamed = Validator("newer", tx.add[0].public_key)
+    with pytest.raises(InvalidTransaction, match="does not verify"):
+        _check(state, dataclasses.replace(tx, add=(renamed,)))
+    with pytest.raises(InvalidTransaction, match="does not verify"):
+        _check(state, dataclasses.replace(tx, remove=("v3",)))
+    bad_signature = dataclasses.replace(tx.approvals[0], signature=bytes(64))
+    with pytest.raises(InvalidTransaction, match="approval by 'v0' does not verify"):
+        _check(state, dataclasses.replace(tx, approvals=(bad_signature,) + tx.approvals[1:]))
+
+
+def test_a_committed_change_is_never_applied_again(config, state):
+    tx = validator_tx(add=("new",), approvers=("v0", "v1", "v2"))
+    _commit(state, config, [tx])
+    with pytest.raises(InvalidTransaction, match="already in the ledger"):
+        _check(state, tx)   # the very same transaction
+    other_approvals = validator_tx(add=("new",), approvers=("v1", "v2", "v3"))
+    assert tx_hash(wire.encode(other_approvals)) != tx_hash(wire.encode(tx))
+    with pytest.raises(InvalidTransaction, match="committed already"):
+        _check(state, other_approvals)   # the same change gathered with other approvals
+    with pytest.raises(InvalidProof, match="committed already"):
+        _commit(state, config, [other_approvals])
+    # Within one block, too.
+    fresh = LedgerState(config)
+    with pytest.raises(InvalidTransaction, match="committed already"):
+        _check(fresh, tx, other_approvals)
+    # A new nonce makes a new change (here refused only because "new" is a validator now).
+    with pytest.raises(InvalidTransaction, match="already a validator"):
+        _check(state, validator_tx(add=("new",), nonce=b"nonce-2"))
+
+
+def test_the_mempool_refuses_a_replayed_change(config, state):
+    tx = validator_tx(add=("new",))
+    _commit(state, config, [tx])
+    pool = Mempool()
+    again = validator_tx(add=("new",), approvers=("v1", "v2", "v3"))
+    with pytest.raises(InvalidTransaction, match="committed already"):
+        pool.admit(tx_hash(wire.encode(again)), wire.encode(again), again, state)
+    assert len(pool) == 0
+
+
+def test_approvals_count_in_the_set_voting_on_the_block():
+    config = make_config(4, validator_set_delay=2)
+    state = LedgerState(config)
+    _commit(state, config, [validator_tx(add=("v4",), nonce=b"a")])
+    # Until the change takes effect v4 is no approver; after it, it is.
+    by_v4 = validator_tx(remove=("v3",), approvers=("v0", "v1", "v4"), nonce=b"b")
+    with pytest.raises(InvalidTransaction, match="'v4', who is not a validator"):
+        _check(state, by_v4)
+    _commit(state, config, [keygen_tx("filler")[0]])
+    assert "v4" in state.current()
+    with pytest.raises(InvalidTransaction, match="needs a quorum of 4"):   # five validators now
+        _check(state, by_v4)
+    _check(state, validator_tx(remove=("v3",), approvers=("v0", "v1", "v2", "v4"), nonce=b"b"))
+
+
+def test_only_one_spelling_of_a_change_is_accepted(state):
+    both = validator_tx(add=("a", "b"))
+    unsorted_add = dataclasses.replace(both, add=both.add[::-1])
+    with pytest.raises(InvalidTransaction, match="sorted by validator id"):
+        _check(state, unsorted_add)
+    unsorted_approvals = dataclasses.replace(both, approvals=both.approvals[::-1])
+    with pytest.raises(InvalidTransaction, match="approvals must be sorted"):
+        _check(state, unsorted_approvals)
+    removals = validator_tx(remove=("v0",))
+    with pytest.raises(InvalidTransaction, match="sorted"):
+        _check(LedgerState(make_config(7)),
+               dataclasses.replace(validator_tx(remove=("v0", "v1"), approvers=tuple(f"v{i}" for i in range(5))),
+                                   remove=("v1", "v0")))
+    assert removals.remove == ("v0",)
+
+
+def test_a_block_with_a_badly_approved_change_never_commits(config, state):
+    bad = validator_tx(add=("new",), approvers=("v0", "v1"))
+    with pytest.raises(InvalidProof, match="invalid transaction"):
+        _commit(state, config, [bad])
+    assert state.height == 0 and "new" not in state.latest()
+
+
+def test_the_wire_format_is_bounded_and_the_old_one_retired():
+    tx = validator_tx(add=("new",))
+    assert decode_tx(wire.encode(tx)) == tx
+    old = wire.encode(ValidatorChange(tx.add, tx.remove, tx.nonce))   # not a transaction
+    with pytest.raises(EncodingError):
+        decode_tx(old)
+    # 0x0422, the format before nonces and approvals, no longer decodes.
+    with pytest.raises(EncodingError):
+        decode_tx(_with_type_id(wire.encode(tx), 0x0422))
+    with pytest.raises(EncodingError):
+        decode_tx(wire.encode(Approval("v0", bytes(64))))
+    for too_long in (dataclasses.replace(tx, nonce=b""), dataclasses.replace(tx, nonce=bytes(33))):
+        with pytest.raises(UsageError):
+            wire.encode(too_long)
+    with pytest.raises(EncodingError):
+        wire.decode(_with_nonce(wire.encode(tx), bytes(33)), ValidatorSetTx)
+
+
+def _with_type_id(data: bytes, type_id: int) -> bytes:
+    items = msgpack.unpackb(data, raw=False)
+    items[1] = type_id
+    return msgpack.packb(items, use_bin_type=True)
+
+
+def _with_nonce(data: bytes, nonce: bytes) -> bytes:
+    items = msgpack.unpackb(data, raw=False)
+    index = next(i for i, item in enumerate(items) if item == b"nonce-1")
+    items[index] = nonce
+    return msgpack.packb(items, use_bin_type=True)
+
+
+def test_a_replica_refuses_a_badly_approved_change_and_commits_a_good_one():
+    sim = Simulation(make_config(4, validator_set_delay=2), seed=11, extra=("v4",))
+    sim.crash("v4")
+    replica = sim.replicas["v1"]
+    for bad in (validator_tx(add=("v4",), approvers=("v0", "v1")),
+                validator_tx(add=("v4",), approvers=("v0", "v1", "v4")),
+                validator_tx(add=("v4",), chain_id="other-chain")):
+        with pytest.raises(InvalidTransaction):
+            replica.submit(bad)
+    assert len(replica.mempool) == 0
+    good = validator_tx(add=("v4",), approvers=("v1", "v2", "v3"))
+    sim.submit("v2", [good])
+    assert sim.run(lambda: all(sim.replicas[v].height == 1 for v in ("v0", "v1", "v2", "v3")),
+                   max_time=30.0)
+    assert all("v4" in sim.replicas[v].state.latest() for v in ("v0", "v1", "v2", "v3"))
+    # The same change again: the same transaction is a no-op (the node answers it with
+    # 409 transaction_exists), the change with other approvals is refused.
+    replica.submit(good)
+    assert len(replica.mempool) == 0
+    with pytest.raises(InvalidTransaction, match="committed already"):
+        replica.submit(validator_tx(add=("v4",), approvers=("v0", "v1", "v2")))

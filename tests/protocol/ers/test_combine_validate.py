@@ -1,0 +1,257 @@
+"""Partials, combine and validate: honest data passes; every tampering is refused by name."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from protocol import ers
+from protocol.ers import fields
+from protocol.ers.combine import parse_recovery_data
+from tests.protocol.ers.helpers import (
+    LABEL,
+    ers_public,
+    partial_json,
+    partials,
+    public_key_hex,
+    shares,
+)
+
+SCHEMES = ("ecdsa", "eddsa", "schnorr")
+N, T = 3, 1
+
+
+def data_json(scheme: str = "ecdsa", parties=(1, 2, 3)) -> dict:
+    return ers.combine(partials(scheme, N, T, parties), ers_public(), LABEL).to_json()
+
+
+def key_hex(scheme: str) -> str:
+    return public_key_hex(shares(scheme, N, T)[1])
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_honest_partials_combine_and_validate(scheme):
+    doc = partial_json(scheme, N, T, 2)
+    assert doc["type"] == "tssnet-ers-partial" and doc["index"] == 2 and doc["scheme"] == scheme
+    assert ers.verify_partial(doc, ers_public(), LABEL).entry.index == 2
+    data = data_json(scheme)
+    assert [p["index"] for p in data["partials"]] == [1, 2, 3]
+    ers.validate(json.dumps(data), ers_public(), LABEL, key_hex(scheme))
+    # The public key may be given as bytes too, and for BIP340 in its 33-byte form.
+    ers.validate(data, ers_public(), LABEL, shares(scheme, N, T)[1].public_key.encode())
+
+
+def test_the_chain_code_and_share_are_not_in_the_clear():
+    doc = partial_json("ecdsa", N, T, 1)
+    share = shares("ecdsa", N, T)[1]
+    text = json.dumps(doc)
+    assert share.chain_code.hex() not in text and format(int(share.x), "x") not in text
+
+
+def test_any_t_plus_1_and_extra_partials_combine():
+    for parties in ((1, 2), (1, 3), (2, 3), (3, 1, 2)):
+        data = ers.combine(partials("eddsa", N, T, parties), ers_public(), LABEL)
+        assert [e.index for e in data.entries] == sorted(parties)
+
+
+def test_too_few_partials_and_a_duplicate_are_refused():
+    with pytest.raises(ers.NotEnoughPartials, match="needs partials of 2"):
+        ers.combine(partials("ecdsa", N, T, (2,)), ers_public(), LABEL)
+    with pytest.raises(ers.NotEnoughPartials):
+        ers.combine([], ers_public(), LABEL)
+    with pytest.raises(ers.DuplicatePartial, match="validator 2"):
+        ers.combine(partials("ecdsa", N, T, (2, 2)), ers_public(), LABEL)
+
+
+def test_a_wrong_label_fails_combine_and_validate():
+    with pytest.raises(ers.BadPartialProof, match="wrong label"):
+        ers.combine(partials("ecdsa", N, T, (1, 2)), ers_public(), LABEL + "x")
+    with pytest.raises(ers.BadPartialProof):
+        ers.validate(data_json(), ers_public(), "another label", key_hex("ecdsa"))
+
+
+@pytest.mark.parametrize("label", ["", "x" * 257, 7, "\ud800"])
+def test_a_malformed_label_is_refused(label):
+    with pytest.raises(ers.MalformedErsData, match="label"):
+        ers.validate(data_json(), ers_public(), label, key_hex("ecdsa"))
+
+
+def test_a_partial_from_another_key_is_refused():
+    mixed = [partial_json("ecdsa", N, T, 1), partial_json("ecdsa", N, T, 2, seed="other")]
+    with pytest.raises(ers.KeyMismatch, match="differs .* in key_id"):
+        ers.combine(mixed, ers_public(), LABEL)
+    # Same key id, scheme and parties but another key: the public key differs.
+    other = dict(partial_json("ecdsa", N, T, 2, seed="other"), key_id=partial_json("ecdsa", N, T, 1)["key_id"])
+    with pytest.raises(ers.KeyMismatch, match="public_key"):
+        ers.combine([partial_json("ecdsa", N, T, 1), other], ers_public(), LABEL)
+    with pytest.raises(ers.KeyMismatch, match="not the key given"):
+        ers.validate(data_json(), ers_public(), LABEL, public_key_hex(shares("ecdsa", N, T, "other")[1]))
+
+
+def test_a_partial_made_for_another_ers_key_is_refused():
+    with pytest.raises(ers.KeyMismatch, match="another ERS public key"):
+        ers.combine([partial_json("ecdsa", N, T, 1), partial_json("ecdsa", N, T, 2, which_ers=1)],
+                    ers_public(), LABEL)
+    with pytest.raises(ers.KeyMismatch, match="another ERS public key"):
+        ers.validate(data_json(), ers_public(1), LABEL, key_hex("ecdsa"))
+
+
+def test_a_swapped_partial_is_refused():
+    one, two = partial_json("ecdsa", N, T, 1), partial_json("ecdsa", N, T, 2)
+    # Party 2's ciphertexts and proof presented as party 1's (index and stated share moved too).
+    moved = dict(two, index=1, public_share=one["public_share"], holder=one["holder"])
+    with pytest.raises(ers.BadPartialProof) as caught:
+        ers.combine([moved, two], ers_public(), LABEL)
+    assert caught.value.index == 1
+    # Index changed but the stated public share is still party 2's: refused before the proof.
+    with pytest.raises(ers.KeyMismatch, match="swapped"):
+        ers.combine([one, dict(two, index=3)], ers_public(), LABEL)
+
+
+def test_a_validator_with_a_bad_proof_is_named():
+    good = partials("schnorr", N, T, (1, 3))
+    bad = dict(partial_json("schnorr", N, T, 2))
+    bad["proof"] = partial_json("schnorr", N, T, 3)["proof"]
+    with pytest.raises(ers.BadPartialProof) as caught:
+        ers.combine([good[0], bad, good[1]], ers_public(), LABEL)
+    assert (caught.value.index, caught.value.holder) == (2, "12D3KooWPeer2")
+    assert "validator 2 (12D3KooWPeer2)" in caught.value.message and caught.value.kind == "bad_proof"
+
+
+def test_a_public_share_off_the_polynomial_is_refused():
+    group_shares = shares("eddsa", N, T)
+    doc = dict(partial_json("eddsa", N, T, 1))
+    twisted = list(doc["public_shares"])
+    twisted[2] = (group_shares[3].public_share(3) + group_shares[3].public_share(3)).encode().hex()
+    doc["public_shares"] = twisted
+    with pytest.raises(ers.InconsistentShares, match="party 3"):
+        ers.verify_partial(doc, ers_public(), LABEL)
+
+
+# -- every field of a partial and of the recovery data -------------------------------------------
+
+def _bumped_int(text: str) -> str:
+    return format(int(text, 16) + 1, "x")
+
+
+PARTIAL_TAMPERING = {
+    "key_id": lambda d: "cmp-3-1x",
+    "scheme": lambda d: "schnorr",
+    "curve": lambda d: "ed25519",
+    "public_key": lambda d: d["public_shares"][0],
+    "threshold": lambda d: 2,
+    "parties": lambda d: [1, 2, 4],
+    "public_shares": lambda d: [d["public_shares"][1], d["public_shares"][0], d["public_shares"][2]],
+    "ers_key": lambda d: "00" * 32,
+    "index": lambda d: 3,
+    "holder": lambda d: "12D3KooWSomeoneElse",
+    "public_share": lambda d: d["public_shares"][0],
+    "share_ciphertext": lambda d: _bumped_int(d["share_ciphertext"]),
+    "chain_code_ciphertext": lambda d: _bumped_int(d["chain_code_ciphertext"]),
+    "proof": lambda d: partial_json("ecdsa", N, T, 1)["proof"],
+    "version": lambda d: 2,
+    "type": lambda d: "tssnet-ers-recovery-data",
+}
+
+
+@pytest.mark.parametrize("field", sorted(PARTIAL_TAMPERING))
+def test_every_field_of_a_partial_is_covered(field):
+    doc = dict(partial_json("ecdsa", N, T, 2))
+    doc[field] = PARTIAL_TAMPERING[field](doc)
+    with pytest.raises(ers.ErsError):
+        ers.combine([partial_json("ecdsa", N, T, 1), doc], ers_public(), LABEL)
+    with pytest.raises(ers.ErsError):
+        ers.verify_partial(doc, ers_public(), LABEL)
+
+
+def test_the_tampering_table_covers_every_field():
+    assert set(PARTIAL_TAMPERING) == set(partial_json("ecdsa", N, T, 2))
+
+
+ENTRY_TAMPERING = {name: PARTIAL_TAMPERING[name] for name in
+                   ("index", "holder", "share_ciphertext", "chain_code_ciphertext", "proof")}
+
+
+@pytest.mark.parametrize("field", sorted(set(PARTIAL_TAMPERING) - {"index", "holder", "public_share",
+                                                                     "share_ciphertext", "proof",
+                                                                     "chain_code_ciphertext"}))
+def test_every_top_level_field_of_the_recovery_data_is_covered(field):
+    doc = data_json()
+    doc[field] = PARTIAL_TAMPERING[field](doc)
+    if field == "type":
+        doc["type"] = "tssnet-ers-partial"
+    with pytest.raises(ers.ErsError):
+        ers.validate(doc, ers_public(), LABEL, key_hex("ecdsa"))
+
+
+@pytest.mark.parametrize("field", sorted(ENTRY_TAMPERING))
+@pytest.mark.parametrize("which", [0, 2])
+def test_every_field_of_every_entry_of_the_recovery_data_is_covered(field, which):
+    doc = data_json()
+    entry = dict(doc["partials"][which])
+    source = dict(entry, public_shares=doc["public_shares"])
+    entry[field] = ENTRY_TAMPERING[field](source)
+    if field == "index" and entry["index"] == doc["partials"][which]["index"]:
+        entry["index"] = 1
+    if field == "proof" and entry["proof"] == doc["partials"][which]["proof"]:
+        entry["proof"] = doc["partials"][1]["proof"]
+    doc["partials"][which] = entry
+    with pytest.raises(ers.ErsError):
+        ers.validate(doc, ers_public(), LABEL, key_hex("ecdsa"))
+
+
+def test_dropping_entries_below_t_plus_1_or_duplicating_one_fails_validation():
+    doc = data_json()
+    with pytest.raises(ers.NotEnoughPartials):
+        ers.validate(dict(doc, partials=doc["partials"][:1]), ers_public(), LABEL, key_hex("ecdsa"))
+    with pytest.raises(ers.DuplicatePartial):
+        ers.validate(dict(doc, partials=[doc["partials"][0]] * 2), ers_public(), LABEL, key_hex("ecdsa"))
+
+
+def test_random_byte_changes_anywhere_in_the_recovery_data_fail_validation():
+    text = json.dumps(data_json("eddsa", (1, 3)), separators=(",", ":"))
+    rng = random.Random(8)
+    alphabet = "0123456789abcdefABCDEF+/=:,{}[]\"xyz "
+    for position in rng.sample(range(len(text)), 60):
+        replacement = rng.choice([c for c in alphabet if c != text[position]])
+        tampered = text[:position] + replacement + text[position + 1:]
+        with pytest.raises(ers.ErsError):
+            ers.validate(tampered, ers_public(), LABEL, key_hex("eddsa"))
+
+
+def test_recovery_data_round_trips_through_json():
+    doc = data_json("schnorr")
+    data = parse_recovery_data(json.dumps(doc))
+    assert data.to_json() == doc
+
+
+@pytest.mark.parametrize("bad", [
+    {"partials": []}, {"partials": [{"index": 1}]}, {"partials": "x"}, {"threshold": True},
+    {"parties": [2, 1, 3]}, {"public_shares": []}, {"key_id": ""}, {"scheme": "rsa"},
+])
+def test_malformed_recovery_data_is_refused_by_name(bad):
+    with pytest.raises(ers.MalformedErsData):
+        ers.validate({**data_json(), **bad}, ers_public(), LABEL, key_hex("ecdsa"))
+
+
+def test_a_malformed_public_key_argument_is_refused():
+    for bad in ("zz", "00" * 33, b"\x02" * 5, 7):
+        with pytest.raises(ers.MalformedErsData, match="public key"):
+            ers.validate(data_json(), ers_public(), LABEL, bad)
+
+
+def test_an_x_only_key_is_taken_for_bip340_keys_only():
+    # ECDSA keys are shown compressed (33 bytes): an x-only form names two keys, so it is refused.
+    with pytest.raises(ers.MalformedErsData, match="public key"):
+        ers.validate(data_json(), ers_public(), LABEL, shares("ecdsa", N, T)[1].public_key.encode()[1:])
+    schnorr = data_json("schnorr")
+    ers.validate(schnorr, ers_public(), LABEL, shares("schnorr", N, T)[1].public_key.encode()[1:])
+
+
+def test_fields_helpers_refuse_uppercase_and_leading_zeros():
+    assert fields.hex_to_int("ff", "x", 16) == 255
+    for bad in ("FF", "0ff", "", "-1", " 1"):
+        with pytest.raises(ers.MalformedErsData):
+            fields.hex_to_int(bad, "x", 16)

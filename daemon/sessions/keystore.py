@@ -69,7 +69,7 @@ class KeyStore:
     async def delete_key(self, key_id: str) -> None:
         """The share, the key's record and its unused presignatures, in one write."""
         async with self._lock:
-            presigs = [name for name, _ in await self._store.scan(presign_prefix(key_id))]
+            presigs = await self._store.keys(presign_prefix(key_id))
             await self._store.write({}, [key_meta_key(key_id), key_share_key(key_id), *presigs])
 
     # -- presignatures ----------------------------------------------------------------------
@@ -86,7 +86,7 @@ class KeyStore:
     async def delete_all_presignatures(self) -> int:
         """Delete every stored presignature of every key; how many there were."""
         async with self._lock:
-            names = [name for name, _ in await self._store.scan("presig/")]
+            names = await self._store.keys("presig/")
             if names:
                 await self._store.write({}, names)
         return len(names)
@@ -100,10 +100,10 @@ class KeyStore:
 
     async def presign_ids(self, key_id: str, epoch: int, signers: tuple[int, ...]) -> list[bytes]:
         prefix = presign_prefix(key_id, epoch, signers)
-        return [bytes.fromhex(name[len(prefix):]) for name, _ in await self._store.scan(prefix)]
+        return [bytes.fromhex(name[len(prefix):]) for name in await self._store.keys(prefix)]
 
     async def presign_count(self, key_id: str) -> int:
-        return len(await self._store.scan(presign_prefix(key_id)))
+        return len(await self._store.keys(presign_prefix(key_id)))
 
     # -- sessions --------------------------------------------------------------------------
 

@@ -304,7 +304,7 @@ class Session:
 
     async def _end(self, stop: _Stop | None) -> None:
         try:
-            if self.participant:
+            if self._open:   # a finished run already left its worker: no call needed
                 await self._abandon("session ended")
             if stop is None:
                 public = self.engine.public_of(self) if self.record.protocol == "keygen" else None

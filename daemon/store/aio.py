@@ -39,6 +39,9 @@ class AsyncStore:
     async def scan(self, prefix: str) -> list[tuple[str, bytes]]:
         return await self._run(self.kv.scan, prefix)
 
+    async def keys(self, prefix: str) -> list[str]:
+        return await self._run(self.kv.keys, prefix)
+
     async def write(self, puts: Mapping[str, bytes] = {}, deletes: Iterable[str] = ()) -> None:
         # Copied here: the caller may change its dict while the worker writes.
         puts, deletes = dict(puts), check_batch(puts, deletes)

@@ -21,6 +21,10 @@ class KVStore(Protocol):
     def scan(self, prefix: str) -> list[tuple[str, bytes]]:
         """Every (key, value) whose key starts with ``prefix``, sorted by key."""
 
+    def keys(self, prefix: str) -> list[str]:
+        """Every key that starts with ``prefix``, sorted, without reading a value (counting a
+        pool of sealed presignatures must not copy every one of them)."""
+
     def write(self, puts: Mapping[str, bytes] = {}, deletes: Iterable[str] = ()) -> None:
         """Apply all puts and deletes atomically and durably."""
 

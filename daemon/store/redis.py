@@ -94,6 +94,11 @@ class RedisStore:
     def get(self, key: str) -> bytes | None:
         return self._call(self._client.get, self._prefix + encode_key(key))
 
+    def keys(self, prefix: str) -> list[str]:
+        low, high = prefix_range(prefix)
+        return [key.decode() for key in self._call(self._client.zrangebylex, self._index,
+                                                   b"[" + low, b"(" + high)]
+
     def scan(self, prefix: str) -> list[tuple[str, bytes]]:
         low, high = prefix_range(prefix)
         keys = self._call(self._client.zrangebylex, self._index, b"[" + low, b"(" + high)

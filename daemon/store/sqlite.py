@@ -76,6 +76,15 @@ class SqliteStore:
             ).fetchall()
         return [(bytes(key).decode(), bytes(value)) for key, value in rows]
 
+    def keys(self, prefix: str) -> list[str]:
+        low, high = prefix_range(prefix)
+        with self._failures():
+            rows = self._db.execute(
+                "SELECT key FROM kv WHERE namespace = ? AND key >= ? AND key < ? ORDER BY key",
+                (self._namespace, low, high),
+            ).fetchall()
+        return [bytes(key).decode() for (key,) in rows]
+
     def write(self, puts: Mapping[str, bytes] = {}, deletes: Iterable[str] = ()) -> None:
         deletes = check_batch(puts, deletes)
         with self._transaction():

@@ -198,3 +198,24 @@ def test_session_ids_have_one_rule():
     assert valid_session_id("0123456789abcdef" * 2)
     for bad in ("deadbeef", "0123456789ABCDEF" * 2, "g" * 32, "0" * 33, None, 7, "../" + "0" * 29):
         assert not valid_session_id(bad)
+
+
+def test_a_finished_run_is_not_abandoned_again():
+    # The worker drops a run once it is done or failed; calling it again at the end
+    # would cost every session one more process round trip for nothing.
+    async def main():
+        async with Cluster(3) as c:
+            calls = []
+            for node in c.nodes:
+                real = node.engine.slots.call
+
+                async def recording(route, fn, *args, real=real):
+                    calls.append(fn.__name__)
+                    return await real(route, fn, *args)
+                node.engine.slots.call = recording
+            sid = await c.services[0].start_keygen(KeygenRequest(scheme="eddsa", threshold=1, key_id="y"))
+            await asyncio.wait_for(c.nodes[0].engine.session(sid).done.wait(), 8)
+            assert (await c.services[0].session(sid)).state == "done"
+            assert "open_session" in calls and "abandon" not in calls
+            assert all(not _runs(node) for node in c.nodes)
+    run(main())

@@ -31,6 +31,15 @@ def test_scan_is_sorted_and_keeps_to_its_prefix(kv):
     assert kv.scan("nothing/") == []
 
 
+def test_keys_lists_what_scan_finds_without_the_values(kv):
+    keys = ["presig/k/1", "presig/k/2", "presig/k0", "presig/j/1", "other"]
+    kv.write({k: k.encode() * 100 for k in keys})
+    for prefix in ("presig/k/", "presig/", "", "none/"):
+        assert kv.keys(prefix) == [k for k, _ in kv.scan(prefix)]
+    kv.write(deletes=["presig/k/1"])
+    assert kv.keys("presig/k/") == ["presig/k/2"]
+
+
 def test_scan_orders_by_utf8_bytes_on_both_backends(kv):
     keys = ["p/\u00e9", "p/z", "p/\U0001f600", "p/\uffff", "p/~", "p/A"]
     kv.write({k: b"" for k in keys})

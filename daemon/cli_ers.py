@@ -1,10 +1,11 @@
 """``tssnet ers``: emergency recovery from the command line.
 
     tssnet ers keygen --out DIR          # offline: DIR/ers_public.json, DIR/ers_private.json (0600)
+    tssnet ers fingerprint DIR/ers_public.json   # what a node lists in ers_allowed_keys
     tssnet ers partial --key KEY --ers-public DIR/ers_public.json --label L --out p1.json   # per node
     tssnet ers combine --ers-public DIR/ers_public.json --label L --out recovery.json p1.json p2.json
-    tssnet ers validate --ers-public DIR/ers_public.json --label L --public-key HEX recovery.json
-    tssnet ers recover --ers-private DIR/ers_private.json --label L recovery.json --json
+    tssnet ers validate --ers-public DIR/ers_public.json --label L --public-key HEX [--chain-code HEX] recovery.json
+    tssnet ers recover --ers-private DIR/ers_private.json --label L [--public-key HEX] recovery.json --json
 
 Exit code 0 on success (validate: only when the data is valid), 1 when a check fails
 (the reason on stderr, with its kind, e.g. ``bad_proof``), 2 for a usage error.
@@ -20,8 +21,9 @@ import threading
 import time
 from pathlib import Path
 
+from daemon import ers_sdk
 from daemon.errors import BadRequest
-from daemon.ers_files import read_json, write_json
+from daemon.ers_files import read_json, write_json, write_text
 from protocol import ers
 from protocol.ers.keys import LEVEL
 from protocol.params import MAX_MODULUS_BITS, MIN_MODULUS_BITS
@@ -29,6 +31,8 @@ from protocol.rng import SystemRng
 
 PUBLIC_FILE = "ers_public.json"
 PRIVATE_FILE = "ers_private.json"
+#: the public key's fingerprint, one line of hex (what a node's ers_allowed_keys lists)
+FINGERPRINT_FILE = "ers_fingerprint.txt"
 DEFAULT_NODE = "http://127.0.0.1:8001"
 API_KEY_ENV = "TSSNET_API_KEY"
 
@@ -44,13 +48,20 @@ def add_ers_command(commands) -> None:
 
     keygen = sub.add_parser("keygen", help="make an offline recovery key pair",
                             description=f"Make a recovery key pair: DIR/{PUBLIC_FILE} (give it to the "
-                            f"validators) and DIR/{PRIVATE_FILE} (mode 0600; keep it offline). Searching "
-                            "for the two safe primes takes minutes.")
+                            f"validators) and DIR/{PRIVATE_FILE} (mode 0600; keep it offline), and "
+                            f"DIR/{FINGERPRINT_FILE}: the public key's fingerprint, which each validator's "
+                            "operator adds to ers_allowed_keys. Searching for the two safe primes takes minutes.")
     keygen.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory for the two files")
     keygen.add_argument("--bits", type=int, default=LEVEL.modulus_bits,
                         help=f"modulus size, even, {MIN_MODULUS_BITS}..{MAX_MODULUS_BITS} "
                              f"(default {LEVEL.modulus_bits})")
     keygen.set_defaults(func=_keygen)
+
+    fingerprint = sub.add_parser("fingerprint", help="print an ERS public key's fingerprint",
+                                 description="Verify an ERS public key and print its fingerprint: 64 hex "
+                                 "characters naming (N, s, t), what a node lists in ers_allowed_keys.")
+    fingerprint.add_argument("public", type=Path, metavar="FILE", help=f"the public key ({PUBLIC_FILE})")
+    fingerprint.set_defaults(func=_fingerprint)
 
     partial = sub.add_parser("partial", help="ask a node for its partial recovery information",
                              description="Ask a validator for its share of the key encrypted to the "
@@ -80,6 +91,8 @@ def add_ers_command(commands) -> None:
     _label(validate)
     validate.add_argument("--public-key", required=True, metavar="HEX",
                           help="the key's public key as the node shows it")
+    validate.add_argument("--chain-code", metavar="HEX", help="the key's chain code as the node shows it "
+                          "(optional: checked when given)")
     validate.add_argument("--json", action="store_true", help='print {"valid": ..., "error": ...}')
     validate.add_argument("data", type=Path, metavar="RECOVERY_FILE")
     validate.set_defaults(func=_validate)
@@ -91,7 +104,11 @@ def add_ers_command(commands) -> None:
     recover.add_argument("--ers-private", type=Path, required=True, metavar="FILE",
                          help=f"the private recovery key ({PRIVATE_FILE}, mode 0600)")
     _label(recover)
-    recover.add_argument("--json", action="store_true", help='print {"curve", "private_key", "chain_code"}')
+    recover.add_argument("--public-key", metavar="HEX", help="the key's public key as the node shows it "
+                         "(optional: the recovered key must be it)")
+    recover.add_argument("--json", action="store_true",
+                         help='print {"curve", "private_key", "chain_code", "key_id", "scheme", "public_key", '
+                              '"chain_code_mismatches"}')
     recover.add_argument("data", type=Path, metavar="RECOVERY_FILE")
     recover.set_defaults(func=_recover)
 
@@ -106,8 +123,11 @@ def _label(parser: argparse.ArgumentParser) -> None:
                         help="the label the recovery data is bound to (the same at every step)")
 
 
-def _failed(command: str, exc: ers.ErsError) -> int:
-    print(f"tssnet ers {command}: {exc.kind}: {exc.message}", file=sys.stderr)
+def _failed(command: str, exc: ers.ErsError, files: list[Path] | None = None) -> int:
+    where = ""
+    if files and exc.position is not None and 0 < exc.position <= len(files):
+        where = f" [file {files[exc.position - 1]}]"
+    print(f"tssnet ers {command}: {exc.kind}: {exc.message}{where}", file=sys.stderr)
     return 1
 
 
@@ -117,19 +137,29 @@ def _load_public(path: Path) -> ers.ErsPublicKey:
 
 def _keygen(args) -> int:
     out: Path = args.out
-    public_path, private_path = out / PUBLIC_FILE, out / PRIVATE_FILE
-    for path in (private_path, public_path):
+    paths = public_path, private_path, fingerprint_path = out / PUBLIC_FILE, out / PRIVATE_FILE, out / FINGERPRINT_FILE
+    for path in paths:
         if path.exists():
             raise BadRequest(f"{path} already exists; refusing to overwrite a recovery key")
     if args.bits % 2 or not MIN_MODULUS_BITS <= args.bits <= MAX_MODULUS_BITS:
         raise BadRequest(f"--bits must be even and in {MIN_MODULUS_BITS}..{MAX_MODULUS_BITS}")
     with _Progress("searching for two safe primes", sys.stderr.isatty()):
         private, public = ers.generate_keypair(SystemRng(), args.bits)
-    write_json(private_path, private.to_json(), private=True)
-    write_json(public_path, public.to_json(), replace=False)
+    fingerprint = public.fingerprint.hex()
+    write_json(private_path, private.to_json(), private=True, what="ERS private key")
+    write_json(public_path, public.to_json(), replace=False, what="ERS public key")
+    write_text(fingerprint_path, fingerprint + "\n", replace=False, what="ERS fingerprint")
     print(f"public key:  {public_path} (give it to the validators)\n"
           f"private key: {private_path} (mode 0600: keep it offline, and a copy in a safe place)\n"
-          f"fingerprint: {public.fingerprint.hex()}")
+          f"fingerprint: {fingerprint} (in {fingerprint_path}; each validator lists it in ers_allowed_keys)")
+    return 0
+
+
+def _fingerprint(args) -> int:
+    try:
+        print(ers_sdk.ers_fingerprint(read_json(args.public, "ERS public key")))
+    except ers.ErsError as exc:
+        return _failed("fingerprint", exc)
     return 0
 
 
@@ -144,7 +174,7 @@ def _partial(args) -> int:
     except ApiError as exc:
         print(f"tssnet ers partial: {exc}", file=sys.stderr)
         return 1
-    write_json(args.out, answer, replace=False)
+    write_json(args.out, answer, replace=False, what="partial")
     print(f"partial of validator {answer.get('index')} saved to {args.out}")
     return 0
 
@@ -153,11 +183,10 @@ def _combine(args) -> int:
     try:
         public = _load_public(args.ers_public)
         partials = [read_json(path, "partial") for path in args.partials]
-        from daemon.ers_sdk import recovery_info_combine
-        data = recovery_info_combine(partials, public, args.label)
+        data = ers_sdk.recovery_info_combine(partials, public, args.label)
     except ers.ErsError as exc:
-        return _failed("combine", exc)
-    write_json(args.out, data)
+        return _failed("combine", exc, args.partials)
+    write_json(args.out, data, what="recovery data")
     print(f"recovery data for key {data['key_id']} from validators "
           f"{', '.join(str(p['index']) for p in data['partials'])} written to {args.out}")
     return 0
@@ -166,7 +195,8 @@ def _combine(args) -> int:
 def _validate(args) -> int:
     try:
         public = _load_public(args.ers_public)
-        ers.validate(read_json(args.data, "recovery data"), public, args.label, args.public_key)
+        ers_sdk.recovery_info_validate(read_json(args.data, "recovery data"), public, args.label, args.public_key,
+                                       chain_code=args.chain_code)
     except ers.ErsError as exc:
         if args.json:
             print(json.dumps({"valid": False, "error": {"type": exc.kind, "message": exc.message}}))
@@ -177,13 +207,16 @@ def _validate(args) -> int:
 
 def _recover(args) -> int:
     try:
-        private = ers.load_private_key(read_json(args.ers_private, "ERS private key", private=True))
-        key = ers.recover(read_json(args.data, "recovery data"), private, args.label)
+        private = read_json(args.ers_private, "ERS private key", private=True)
+        answer = ers_sdk.recover_key(read_json(args.data, "recovery data"), private, args.label, args.public_key)
     except ers.ErsError as exc:
         return _failed("recover", exc)
-    answer = key.to_json()
     print("tssnet ers recover: this is the whole private key; anyone who sees it controls the funds",
           file=sys.stderr)
+    if answer["chain_code_mismatches"]:
+        print("tssnet ers recover: warning: the encrypted chain code of validator(s) "
+              f"{', '.join(map(str, answer['chain_code_mismatches']))} is not the chain code every partial "
+              "states and every proof binds; that one is used", file=sys.stderr)
     if args.json:
         print(json.dumps(answer))
     else:
@@ -218,4 +251,4 @@ class _Progress:
             sys.stderr.flush()
 
 
-__all__ = ["PRIVATE_FILE", "PUBLIC_FILE", "add_ers_command"]
+__all__ = ["FINGERPRINT_FILE", "PRIVATE_FILE", "PUBLIC_FILE", "add_ers_command"]

@@ -162,6 +162,11 @@ class AsyncClient:
         """The validator-set change proposals the node holds (``GET /v1/validators/changes``)."""
         return await self._field("changes", "GET", "/v1/validators/changes", list)
 
+    async def withdraw_validator_change(self, change_id: str) -> dict:
+        """Withdraws a proposal from this node (``DELETE /v1/validators/changes/{id}``): it stops
+        announcing and submitting it; returns the proposal as it was."""
+        return await self._request("DELETE", f"/v1/validators/changes/{quote(change_id, safe='')}")
+
     async def broadcast(self, round_id: str, message: str) -> dict:
         return await self._request("POST", "/broadcast", json_body={"roundId": round_id, "message": message})
 
@@ -271,6 +276,7 @@ for _name in _SYNC_METHODS:
     setattr(Client, _name, _sync(_name))
 for _name in ("candidates", "propose_validator_change", "validator_changes"):
     setattr(Client, _name, _sync(_name))
+Client.withdraw_validator_change = _sync("withdraw_validator_change")
 
 
 # Emergency recovery: the node's part is ``ers_partial``; the rest needs no node.

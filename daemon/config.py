@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ MIN_API_KEY_LENGTH = 16
 MAX_TIMEOUT = 3600.0
 #: the node master key may come from here instead of a file (hex, 32 bytes)
 MASTER_KEY_ENV = "TSSNET_MASTER_KEY"
+_FINGERPRINT = re.compile(r"[0-9a-fA-F]{64}")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class NodeConfig:
     log_json: bool = False
     #: answer POST /v1/keys/{id}/ers/partial (this node's share encrypted to an emergency-recovery key)
     enable_ers_export: bool = False
+    #: the ERS public keys a partial may be made for, by fingerprint (64 hex characters, as
+    #: ``tssnet ers keygen`` prints it); required when enable_ers_export is on
+    ers_allowed_keys: tuple[str, ...] = ()
 
     @property
     def identity_path(self) -> Path:
@@ -214,6 +219,15 @@ def check(config: NodeConfig) -> None:
             "insecure_test_primes = true to use it, only on a node that never holds real funds")
     if config.redis_url is not None and not config.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise BadRequest("redis_url must be a redis://, rediss:// or unix:// URL")
+    bad = [key for key in config.ers_allowed_keys if not _FINGERPRINT.fullmatch(key)]
+    if bad:
+        raise BadRequest(f"ers_allowed_keys: {bad[0]!r} is not an ERS key fingerprint (64 hex characters, "
+                         "as tssnet ers keygen prints it)")
+    if config.enable_ers_export and not config.ers_allowed_keys:
+        raise BadRequest("enable_ers_export needs ers_allowed_keys: the fingerprints of the recovery keys "
+                         "this node may encrypt its shares to (tssnet ers keygen prints one; tssnet ers "
+                         "fingerprint FILE shows it again). Without that list any API client could ask "
+                         "for every share under a key of its own and rebuild the private key")
 
 
 def is_loopback(host: str) -> bool:

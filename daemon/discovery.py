@@ -218,7 +218,8 @@ class Discovery:
 
     async def resync(self) -> bool:
         """Hello to one random member (preferring online ones) to pick up missed changes."""
-        others = [r for r in self.directory.members() if r.peer_id != self.peer_id]
+        # Members this node has no record of (known only from the ledger) have no address.
+        others = [r for r in self.directory.members() if r.peer_id != self.peer_id and r.addrs]
         if not others:
             return False
         online = [r for r in others if self.directory.online(r.peer_id)]
@@ -307,7 +308,7 @@ class Discovery:
         self.directory.mark_seen(sender)
         if changed:
             await self._announce(record)
-        answer = HelloAnswer(records=tuple(self.directory.records()), refusal="", mac=b"")
+        answer = HelloAnswer(records=tuple(self.directory.shared_records()), refusal="", mac=b"")
         if self.join_secret is None:
             return answer
         return dataclasses.replace(answer, mac=answer_mac(self.join_secret, self.network, hello.nonce, answer))

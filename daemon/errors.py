@@ -16,6 +16,7 @@ STATUS_BY_TYPE = {
     "unauthorized": 401,
     "forbidden": 403,
     "ers_export_disabled": 403,
+    "ers_key_not_allowed": 403,
     "not_found": 404,
     "key_id_not_exists": 404,
     "session_not_exists": 404,

@@ -1,20 +1,17 @@
 """The PBFT ledger replica inside the node: its thread, timers, transport and store.
 
-``ledger.replica.Replica`` does no I/O; this class drives it. Every call into the
-replica, and every use of its ``KVLedgerStore``, happens on one dedicated worker
-thread: the replica verifies signatures and writes to disk, neither of which may
-run on the event loop, and the store is single-threaded. After each call the
-worker gathers what the replica produced (messages, its timer, committed blocks, a
-status snapshot) and hands it to the loop with ``call_soon_threadsafe``; those
-callbacks run in the order the calls ran, so messages leave in the order the
-replica made them, and only after it returned them, which is after it wrote its
-votes to the store.
+``ledger.replica.Replica`` does no I/O; this class drives it. Every call into the replica,
+and every use of its ``KVLedgerStore``, happens on one worker thread (the replica verifies
+signatures and writes to disk; the store is single-threaded). After each call the worker
+gathers what the replica produced (messages, timer, committed blocks, a status snapshot)
+and hands it to the loop with ``call_soon_threadsafe``, in call order: messages leave in
+the order the replica made them, after it wrote its votes to the store.
 
 A node with the chain's genesis that is not (yet) one of its validators runs the replica
 as a follower: it votes on nothing, and once a validator change schedules it, the
 validators talk to it and it fetches the blocks it lacks. After every call the node's
 ``Membership`` learns the set voting on the next block, the one source of truth for
-who is a validator (``daemon.membership``).
+who is a validator (``daemon.membership``); until the store is replayed it admits nobody.
 
 If the replica raises anything it does not expect (a failed disk write, a bug) the
 ledger halts: its memory may no longer match its store, and only a restart, which
@@ -44,18 +41,22 @@ from daemon.ledger_wire import (
     ReplicaSigner,
     TxReceipt,
     gather_effects,
+    initial_status,
+    judge_change,
     load_block,
     signed_status,
+    submit_one,
 )
 from daemon.membership import Membership
 from daemon.p2p.transport import Transport
 from daemon.router import Router
 from daemon.store.kv import KVStore
 from ledger.block import tx_hash
+from ledger.config import ValidatorSet
 from ledger.events import Outgoing, Timer
 from ledger.messages import CommittedBlock
 from ledger.replica import Replica
-from ledger.txs import Tx
+from ledger.txs import Tx, ValidatorChange
 from protocol import wire
 from protocol.errors import UsageError
 
@@ -96,10 +97,11 @@ class LedgerNode:
         self._waiters: dict[bytes, list[asyncio.Future]] = {}
         self._members = frozenset(v.peer_id for v in genesis.validators)
         self.membership = membership if membership is not None else Membership()
-        self.membership.follow(self._config.genesis_set(), 0)   # until the store is replayed
+        self.membership.close(self._members)   # nobody admitted on the genesis' word: replay first
         self._warned: set[str] = set()
         self._genesis_hash = genesis.hash().hex()
-        self._status = self._initial_status()
+        self._change_count = 0
+        self._status = initial_status(self._config.chain_id, self._genesis_hash, self._members)
         self.stats = {"received": 0, "foreign": 0, "evidence": 0}
         router.register(LedgerEnvelope, self._on_envelope)
 
@@ -113,12 +115,14 @@ class LedgerNode:
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="tssnet-ledger")
         self._state = "starting"
         try:
-            await self._loop.run_in_executor(self._worker, self._open)
+            current, height, scheduled, self._change_count = await self._loop.run_in_executor(
+                self._worker, self._open)
         except BaseException:
             await self.stop()
             raise
         if self._state != "starting":
             raise Unavailable("the ledger was stopped while it started")
+        self.membership.follow(current, height, scheduled)
         self._state = "running"
         self._spawn(self._notify())
         self._spawn(self._heartbeat())
@@ -149,13 +153,16 @@ class LedgerNode:
         finally:
             self._worker.shutdown(wait=False)
 
-    def _open(self) -> None:
+    def _open(self) -> tuple[ValidatorSet, int, frozenset[str], int]:
+        """On the worker: rebuild the replica from the store; the replayed membership."""
         self._store = KVLedgerStore(self._kv)
         replica = Replica(self._config, self._signer, self._store)
         if replica.state.key_of(self.peer_id) is None:
             log.info("this node (%s) is no validator of ledger %r: it follows the chain until an "
                      "approved validator change adds it", self.peer_id, self._config.chain_id)
         self._replica = replica
+        return (replica.validators, replica.height, frozenset(replica.state.latest().ids),
+                replica.state.change_count)
 
     def _close(self) -> None:
         self._replica = self._store = None
@@ -174,9 +181,26 @@ class LedgerNode:
     def chain_id(self) -> str:
         return self._config.chain_id
 
+    @property
+    def genesis_hash(self) -> bytes:
+        return bytes.fromhex(self._genesis_hash)
+
+    @property
+    def change_count(self) -> int:
+        """Validator-set changes committed as of the last replica call: a new change's base."""
+        return self._change_count
+
     async def committed_changes(self, change_ids: tuple[bytes, ...]) -> set[bytes]:
         """Which of these validator-change ids (``ledger.txs.change_id``) are committed."""
         return await self._inspect(lambda r: {c for c in change_ids if c in r.state.changes})
+
+    async def judge_change(self, change: ValidatorChange) -> tuple[str, str] | None:
+        """``ledger_wire.judge_change`` on the worker: the ledger's own verdict on ``change``."""
+        return await self._inspect(lambda r: judge_change(r, change))
+
+    async def pending(self, h: bytes) -> bool:
+        """Whether the transaction with id ``h`` waits in this replica's mempool."""
+        return await self._inspect(lambda r: h in r.mempool)
 
     async def submit(self, tx: Tx | bytes, *, wait: float | None = None) -> TxReceipt:
         """Check ``tx`` and forward it to the validators; ``wait``: seconds to wait for its block.
@@ -194,7 +218,7 @@ class LedgerNode:
         if waiter is not None:
             self._waiters.setdefault(h, []).append(waiter)
         try:
-            rejected = await self._call(lambda r, now: self._submit(r, h, data, now))
+            rejected = await self._call(lambda r, now: submit_one(r, h, data, now))
             if rejected:
                 raise BadRequest(f"invalid ledger transaction: {rejected}", type="invalid_transaction")
             if waiter is None:
@@ -207,13 +231,6 @@ class LedgerNode:
                 self._waiters[h].remove(waiter)
                 if not self._waiters[h]:
                     del self._waiters[h]
-
-    @staticmethod
-    def _submit(replica: Replica, h: bytes, data: bytes, now: int) -> tuple[list[Outgoing], str | None]:
-        if h in replica.state.tx_hashes:
-            raise Conflict("this transaction is already in the ledger", type="transaction_exists")
-        out, rejected = replica.submit_batch([data], now=now)
-        return out, rejected[0][1] if rejected else None
 
     async def block(self, height: int) -> CommittedBlock:
         """The committed block at ``height`` with its commit certificate; NotFound past the tip."""
@@ -335,7 +352,8 @@ class LedgerNode:
             return  # stopped meanwhile; what the replica signed is in its store
         self._members = effects.members
         self._status = effects.status
-        self.membership.follow(effects.current, effects.status.height)
+        self._change_count = effects.change_count
+        self.membership.follow(effects.current, effects.status.height, effects.members)
         for evidence in effects.evidence:
             self.stats["evidence"] += 1
             log.warning("ledger evidence: %s", evidence)
@@ -379,8 +397,3 @@ class LedgerNode:
         task = self._loop.create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def _initial_status(self) -> LedgerStatus:
-        ids = tuple(sorted(self._members))
-        return LedgerStatus(self._config.chain_id, self._genesis_hash, "new", 0,
-                            self._genesis_hash, 0, False, ids[0], ids)

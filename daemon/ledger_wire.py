@@ -18,6 +18,7 @@ import logging
 from collections import deque
 from dataclasses import asdict, dataclass
 
+from daemon.errors import Conflict
 from daemon.ledger_store import KVLedgerStore
 from daemon.p2p.transport import Transport, TransportError
 from daemon.tasks import cancel_and_wait
@@ -35,7 +36,15 @@ from ledger.messages import (
     Status,
 )
 from ledger.replica import Replica
-from ledger.txs import KeygenTx, SignatureTx, decode_tx
+from ledger.txs import (
+    InvalidTransaction,
+    KeygenTx,
+    SignatureTx,
+    StaleChange,
+    ValidatorChange,
+    change_id,
+    decode_tx,
+)
 from protocol import wire
 from protocol.errors import PeerMisbehaved, UsageError
 
@@ -78,6 +87,37 @@ def signed_status(signer: ReplicaSigner, chain_id: str, height: int, view: int) 
     return Outgoing(None, sign_body(body, signer.sign, signing_prefix(chain_id)), body)
 
 
+def submit_one(replica: Replica, h: bytes, data: bytes, now: int) -> tuple[list[Outgoing], str | None]:
+    """On the worker: hand one transaction to the replica; its messages and the reason it was
+    refused (None when it was taken). Conflict when it is in the ledger already."""
+    if h in replica.state.tx_hashes:
+        raise Conflict("this transaction is already in the ledger", type="transaction_exists")
+    out, rejected = replica.submit_batch([data], now=now)
+    return out, rejected[0][1] if rejected else None
+
+
+def initial_status(chain_id: str, genesis_hash: str, members: frozenset[str]) -> LedgerStatus:
+    """The status shown before the replica has run: the genesis validators, height 0."""
+    ids = tuple(sorted(members))
+    return LedgerStatus(chain_id, genesis_hash, "new", 0, genesis_hash, 0, False, ids[0], ids)
+
+
+def judge_change(replica: Replica, change: ValidatorChange) -> tuple[str, str] | None:
+    """None when ``change`` would pass every rule of the next block but its approvals (a dry
+    run through the ledger's own ``BlockChecker``); else (verdict, reason), the verdict
+    ``committed`` (it is in the ledger), ``stale`` (approved at an older base: it can never
+    commit) or ``invalid`` (refused by the rules now)."""
+    if change_id(change) in replica.state.changes:
+        return "committed", "the change is committed already"
+    try:
+        replica.state.checker().check_change(change)
+    except StaleChange as exc:
+        return "stale", str(exc)
+    except InvalidTransaction as exc:
+        return "invalid", str(exc)
+    return None
+
+
 def load_block(store: KVLedgerStore, height: int) -> CommittedBlock | None:
     found = store.get_block(height)
     if found is None:
@@ -96,6 +136,7 @@ class Effects:
     members: frozenset[str]  # whom we hear and tell: voting now or scheduled to
     current: ValidatorSet    # voting on the next block
     evidence: list[PeerMisbehaved]
+    change_count: int        # validator-set changes committed: the base of a new one
 
 
 def gather_effects(replica: Replica, out: list[Outgoing], genesis_hash: str) -> Effects:
@@ -117,7 +158,8 @@ def gather_effects(replica: Replica, out: list[Outgoing], genesis_hash: str) -> 
     status = LedgerStatus(replica.config.chain_id, genesis_hash, "running",
                           replica.height, replica.state.last_hash.hex(), replica.view,
                           replica.changing, replica.primary, replica.validators.ids)
-    return Effects(sends, replica.timer, committed, status, members, replica.validators, evidence)
+    return Effects(sends, replica.timer, committed, status, members, replica.validators, evidence,
+                   replica.state.change_count)
 
 
 class PeerLinks:

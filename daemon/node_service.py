@@ -126,11 +126,10 @@ class LocalNodeService:
                 for i, r in enumerate(self._directory.members())]
 
     async def candidates(self) -> list[CandidateView]:
-        found = getattr(self._directory, "candidates", None)
         return [CandidateView(r.peer_id, r.identity_key.hex(), tuple(r.addrs), r.http_url or None,
                               r.peer_id == self.peer_id or self._directory.online(r.peer_id),
                               r.peer_id == self.peer_id)
-                for r in (found() if found is not None else [])]
+                for r in self._directory.candidates()]
 
     async def propose_validator_change(self, request: ValidatorChangeRequest) -> dict:
         return await self._running_changes().propose(list(request.add), list(request.remove),
@@ -138,6 +137,9 @@ class LocalNodeService:
 
     async def validator_changes(self) -> list[dict]:
         return self._running_changes().list()
+
+    async def withdraw_validator_change(self, change_id: str) -> dict:
+        return await self._running_changes().withdraw(change_id)
 
     def _running_changes(self):
         if self._changes is None:
@@ -241,9 +243,13 @@ class LocalNodeService:
     # -- emergency recovery -------------------------------------------------------------------
 
     async def ers_partial(self, key_id: str, ers_public_key: dict, label: str) -> dict:
-        ers_export.check_enabled(self._engine.config)
+        # The node's one exporter (its semaphore and cache of verified ERS keys), made on first use.
+        if "_ers_exporter" not in self.__dict__:
+            self._ers_exporter = ers_export.Exporter(self._engine)
+        exporter = self._ers_exporter
+        fingerprint = exporter.check_request(ers_public_key)     # 403 before anything else
         key = await self._held_key(key_id)
-        return await ers_export.partial(self._engine.keys, key, ers_public_key, label, self.peer_id)
+        return await exporter.partial(key, ers_public_key, fingerprint, label, self.peer_id)
 
     def health(self) -> dict:
         members = self._directory.members()

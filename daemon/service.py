@@ -230,6 +230,10 @@ class NodeService(Protocol):
     async def validator_changes(self) -> list[dict]:
         """The proposals this node holds (pending and recently committed), oldest first."""
 
+    async def withdraw_validator_change(self, change_id: str) -> dict:
+        """Forget a proposal on this node (it stops announcing and submitting it); the proposal as it
+        was. NotFound for an id not held here, Conflict ``ledger_disabled`` without a ledger."""
+
     # The ledger (Conflict ``ledger_disabled`` on a node that runs none). Blocks are JSON
     # views as ``daemon.ledger_wire.block_view`` makes them: header, block hash,
     # transactions and commit certificate.

@@ -7,9 +7,17 @@ the newest record of each peer, persists each change atomically under
 id give the 0-based indices users see in ``GET /validators`` and pass as ``players``;
 every node that holds the same set derives the same indices.
 
-Which records are members is ``daemon.membership.Membership``'s answer: all of them
-without a ledger; with one, those the ledger's current set names, the others being
-candidates (known, so they may hold a transport link, but no validators).
+Which peers are members is ``daemon.membership.Membership``'s answer: every record
+without a ledger; with one, exactly the ledger's current set, its indices and identity
+keys taken from the ledger. A validator whose record this node lacks is still a member
+(listed with no addresses or URL, so it shows offline), and a record the ledger does not
+name is a candidate (known, so it may hold a transport link, but no validator).
+
+Bounds: without a ledger at most ``MAX_VALIDATORS`` records. With one, a record of a
+ledger validator (current or scheduled) is always taken, and candidates (peers the
+ledger never added, or has removed) share ``MAX_CANDIDATES`` places: a new candidate
+takes the place of the offline one with the oldest record, and is refused only when
+every candidate is online, so a flood of candidates can never keep a validator out.
 """
 
 from __future__ import annotations
@@ -44,6 +52,8 @@ RECORD_DOMAIN = b"tssnet/validator-record/v1"
 STORE_PREFIX = "validators/"
 # Bounds chosen so that a hello answer with every record fits the host's 64 KiB hello limit.
 MAX_VALIDATORS = 64
+#: records of peers the ledger does not name (candidates) held at once, when a ledger runs
+MAX_CANDIDATES = 16
 MAX_ADDRS = 4
 MAX_ADDR_BYTES = 128
 MAX_URL_BYTES = 200
@@ -154,28 +164,48 @@ class ValidatorDirectory:
     # -- reading ---------------------------------------------------------------------
 
     def members(self) -> list[ValidatorRecord]:
-        """Every validator, sorted by peer id: position i is validator index i."""
-        return [r for r in self._sorted if self.membership.admits(r.peer_id)]
+        """Every validator, sorted by peer id: position i is validator index i. With a
+        ledger, its set's ids; a validator whose record is missing here appears as an
+        unsigned stand-in with its ledger key and no addresses (never stored or sent)."""
+        ids = self.membership.member_ids()
+        if ids is None:
+            return list(self._sorted)
+        return [self.get(peer) for peer in ids]
 
     def candidates(self) -> list[ValidatorRecord]:
         """Peers that joined by hello but are no validators (yet): with a ledger, those it
         has not added, or has removed. Always empty without a ledger."""
         return [r for r in self._sorted if not self.membership.admits(r.peer_id)]
 
+    def shared_records(self) -> list[ValidatorRecord]:
+        """The records a hello answer carries: members' first, then candidates', at most
+        ``MAX_VALIDATORS`` (what an answer holds)."""
+        ordered = [r for r in self._sorted if self.membership.admits(r.peer_id)] + self.candidates()
+        return ordered[:MAX_VALIDATORS]
+
+
     def records(self) -> list[ValidatorRecord]:
         """Every verified record held, members and candidates, sorted by peer id."""
         return list(self._sorted)
 
     def get(self, peer_id: str) -> ValidatorRecord | None:
-        """The verified record of a member or candidate (check ``is_member`` for which)."""
-        return self._records.get(peer_id)
+        """The verified record of a member or candidate (check ``is_member`` for which); for a
+        ledger validator this node has no record of, the stand-in with its ledger key. (A
+        record's key is always the ledger's: a peer id is derived from its key.)"""
+        record = self._records.get(peer_id)
+        if record is None and self.membership.admits(peer_id) and self.membership.ledger_driven:
+            return _stand_in(peer_id, self.membership.key_of(peer_id))
+        return record
 
     def is_member(self, peer_id: str) -> bool:
-        return peer_id in self._records and self.membership.admits(peer_id)
+        if self.membership.ledger_driven:
+            return self.membership.admits(peer_id)
+        return peer_id in self._records
 
     def is_known(self, peer_id: str) -> bool:
-        """A member or a candidate: a peer that may hold a transport link to this node."""
-        return peer_id in self._records
+        """A member or a candidate: a peer that may hold a transport link to this node (a
+        ledger validator may, even before its record reached this node)."""
+        return peer_id in self._records or self.membership.is_ledger_validator(peer_id)
 
     def index_of(self, peer_id: str) -> int:
         for index, record in enumerate(self.members()):
@@ -195,12 +225,12 @@ class ValidatorDirectory:
             if not 0 <= player < len(members):
                 raise BadRequest(f"no validator with index {player}: indices run from 0 to {len(members) - 1}")
             return members[player].peer_id
-        if player in self._records and not self.membership.admits(player):
+        if self.is_member(player):
+            return player
+        if player in self._records:
             raise BadRequest(f"{player!r} is a candidate: the ledger has not made it a validator "
                              "(an approved validator change must add it first)")
-        if player not in self._records:
-            raise BadRequest(f"{player[:MAX_PEER_ID_BYTES]!r} is not the peer id of a validator")
-        return player
+        raise BadRequest(f"{player[:MAX_PEER_ID_BYTES]!r} is not the peer id of a validator")
 
     # -- liveness --------------------------------------------------------------------
 
@@ -215,6 +245,8 @@ class ValidatorDirectory:
     def online(self, peer_id: str) -> bool:
         if peer_id == self.self_id:
             return True
+        if peer_id not in self._records:
+            return False   # a ledger validator this node has no record of: unreachable here
         seen = self._seen.get(peer_id)
         if seen is not None and self._clock() - seen <= self._online_window:
             return True
@@ -243,11 +275,19 @@ class ValidatorDirectory:
             current = self._records.get(record.peer_id)
             if current is not None and not newer(record, current):
                 return False
-            if current is None and len(self._records) >= MAX_VALIDATORS:
-                log.warning("refused validator %s from %s: the set is full (%d)", record.peer_id,
-                            source, MAX_VALIDATORS)
-                return False
-            await self.store.write({STORE_PREFIX + record.peer_id: wire.encode(record)}, [])
+            evict = None
+            if current is None:
+                room, evict = self._room_for(record.peer_id)
+                if not room:
+                    log.warning("refused validator record %s from %s: %s", record.peer_id, source,
+                                "the set is full" if not self.membership.ledger_driven
+                                else "every candidate place is taken by an online candidate")
+                    return False
+            await self.store.write({STORE_PREFIX + record.peer_id: wire.encode(record)},
+                                   [] if evict is None else [STORE_PREFIX + evict])
+            if evict is not None:
+                self._forget(evict)
+                log.info("forgot candidate %s to make room for %s", evict, record.peer_id)
             self._put(record)
         status = "updated" if current else "joined"
         if not self.membership.admits(record.peer_id):
@@ -303,6 +343,26 @@ class ValidatorDirectory:
             return None
         return record
 
+    def _room_for(self, peer_id: str) -> tuple[bool, str | None]:
+        """(whether a new record of ``peer_id`` fits, the candidate to forget for it)."""
+        if not self.membership.ledger_driven:
+            return len(self._records) < MAX_VALIDATORS, None
+        if self.membership.is_ledger_validator(peer_id):
+            return True, None
+        held = [r for r in self._sorted if r.peer_id != self.self_id
+                and not self.membership.is_ledger_validator(r.peer_id)]
+        if len(held) < MAX_CANDIDATES:
+            return True, None
+        offline = [r for r in held if not self.online(r.peer_id)]
+        if not offline:
+            return False, None
+        return True, min(offline, key=lambda r: (r.joined_at, r.peer_id)).peer_id
+
+    def _forget(self, peer_id: str) -> None:
+        self._records.pop(peer_id, None)
+        self._seen.pop(peer_id, None)
+        self._sorted = sorted(self._records.values(), key=lambda r: r.peer_id)
+
     def _put(self, record: ValidatorRecord) -> None:
         self._records[record.peer_id] = record
         self._sorted = sorted(self._records.values(), key=lambda r: r.peer_id)
@@ -313,6 +373,12 @@ class ValidatorDirectory:
                 callback(record)
             except Exception:
                 log.exception("validator change listener failed for %s", record.peer_id)
+
+
+def _stand_in(peer_id: str, key: bytes | None) -> ValidatorRecord:
+    """What ``members`` lists for a ledger validator whose record this node lacks."""
+    return ValidatorRecord(peer_id=peer_id, identity_key=key or bytes(PUBLIC_KEY_SIZE), addrs=(),
+                           http_url="", joined_at=0, signature=bytes(SIGNATURE_SIZE))
 
 
 def _same_content(a: ValidatorRecord, b: ValidatorRecord) -> bool:

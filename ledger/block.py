@@ -53,14 +53,20 @@ class Block:
         return header_hash(self.header)
 
 
-@wire.message(0x0404)
+@wire.message(0x0406)
 @dataclass(frozen=True, slots=True)
 class Genesis:
-    """What block 1 builds on: the chain id, the first validators and the start time."""
+    """What block 1 builds on: the chain id, the first validators, the start time and every
+    parameter that decides whether a block is valid (so replicas that would judge blocks
+    differently never share a genesis hash). Type id 0x0404 was the genesis without those
+    parameters; it is retired."""
 
     chain_id: str = wire.field(wire.Str(128))
     validators: tuple[Validator, ...] = wire.field(wire.Seq(wire.Nested(Validator), max_len=256))
     time_ms: int = wire.field(wire.UInt(2**63 - 1))
+    validator_set_delay: int = wire.field(wire.UInt(2**32 - 1))
+    max_txs_per_block: int = wire.field(wire.UInt(2**32 - 1))
+    max_block_bytes: int = wire.field(wire.UInt(2**63 - 1))
 
 
 def header_hash(header: BlockHeader) -> bytes:
@@ -68,7 +74,8 @@ def header_hash(header: BlockHeader) -> bytes:
 
 
 def genesis_hash(config: LedgerConfig) -> bytes:
-    genesis = Genesis(config.chain_id, config.validators, config.genesis_time_ms)
+    genesis = Genesis(config.chain_id, config.validators, config.genesis_time_ms,
+                      config.validator_set_delay, config.max_txs_per_block, config.max_block_bytes)
     return hashlib.sha256(wire.encode(genesis)).digest()
 
 

@@ -6,7 +6,9 @@ proposed block, the replica reuses that result and only redoes the cheap state
 checks. Keygen and validator-set transactions can become invalid when other
 blocks commit (a key id taken, a validator gone), so those few are re-checked
 after every block; a signature transaction can only become invalid by being
-committed itself.
+committed itself. One validator-set change (its ``change_id``) is pending at most once,
+however many transactions carry it with different sets of approvals: a later one is
+taken as a duplicate, so nobody can fill the pool with variants of one change.
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from ledger.state import LedgerState
-from ledger.txs import InvalidTransaction, SignatureTx, Tx
+from ledger.txs import InvalidTransaction, SignatureTx, Tx, ValidatorSetTx, change_id
 
 MAX_PENDING = 200_000
 
 
 class Mempool:
-    __slots__ = ("_txs", "_stateful", "limit")
+    __slots__ = ("_txs", "_stateful", "_changes", "limit")
 
     def __init__(self, limit: int = MAX_PENDING) -> None:
         self._txs: dict[bytes, tuple[bytes, Tx]] = {}  # insertion order is proposal order
         self._stateful: set[bytes] = set()
+        self._changes: dict[bytes, bytes] = {}   # change id -> the pending tx carrying it
         self.limit = limit
 
     def __len__(self) -> int:
@@ -38,8 +41,12 @@ class Mempool:
         return None if entry is None else entry[1]
 
     def admit(self, h: bytes, data: bytes, tx: Tx, state: LedgerState) -> None:
-        """Check ``tx`` fully against ``state`` and keep it; InvalidTransaction if it fails."""
+        """Check ``tx`` fully against ``state`` and keep it; InvalidTransaction if it fails.
+        A validator change that is pending already (under any approvals) is not added again."""
         if h in self._txs:
+            return
+        cid = change_id(tx.change()) if isinstance(tx, ValidatorSetTx) else None
+        if cid is not None and cid in self._changes:
             return
         if len(self._txs) >= self.limit:
             raise InvalidTransaction("mempool is full")
@@ -47,6 +54,8 @@ class Mempool:
         self._txs[h] = (data, tx)
         if not isinstance(tx, SignatureTx):
             self._stateful.add(h)
+        if cid is not None:
+            self._changes[cid] = h
 
     def pending(self) -> Iterator[tuple[bytes, bytes, Tx]]:
         """(id, bytes, tx) in arrival order."""
@@ -55,8 +64,11 @@ class Mempool:
 
     def discard(self, hashes: Iterable[bytes]) -> None:
         for h in hashes:
-            if self._txs.pop(h, None) is not None:
+            entry = self._txs.pop(h, None)
+            if entry is not None:
                 self._stateful.discard(h)
+                if isinstance(entry[1], ValidatorSetTx):
+                    self._changes.pop(change_id(entry[1].change()), None)
 
     def after_commit(self, committed: Iterable[bytes], state: LedgerState) -> None:
         """Forget committed transactions and those the new state makes invalid."""

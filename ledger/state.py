@@ -14,7 +14,10 @@ A change needs the approvals of a quorum of the set voting on its block, checked
 every replica; it is refused if it would leave fewer than ``MIN_VALIDATORS``, if one
 block would remove half or more of the validators at once (the rest of such a set
 could no longer be trusted to contain a quorum of the old one), or if the same change
-(same additions, removals and nonce) was committed before, whatever its approvals.
+(same additions, removals, base and nonce) was committed before, whatever its approvals.
+A change is valid only at its base: when the chain has committed exactly ``base``
+changes (``change_count``), so each committed change voids every approval gathered
+before it, and at most one change commits per block.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from ledger.txs import (
     InvalidTransaction,
     KeygenTx,
     SignatureTx,
+    StaleChange,
     Tx,
+    ValidatorChange,
     ValidatorSetTx,
     change_id,
     check_approvals,
@@ -72,13 +77,14 @@ class Delta:
 
 class LedgerState:
     __slots__ = ("height", "last_hash", "last_timestamp_ms", "keys", "tx_hashes", "changes", "delay",
-                 "verifier", "_schedule")
+                 "verifier", "genesis", "_schedule")
 
     def __init__(self, config: LedgerConfig) -> None:
         self.delay = config.validator_set_delay
         self.verifier = Verifier(config.chain_id)
         self.height = 0
-        self.last_hash = genesis_hash(config)
+        self.genesis = genesis_hash(config)
+        self.last_hash = self.genesis
         self.last_timestamp_ms = config.genesis_time_ms
         self.keys: dict[str, KeyRecord] = {}
         self.tx_hashes: set[bytes] = set()
@@ -94,6 +100,11 @@ class LedgerState:
                 break
             found = vset
         return found
+
+    @property
+    def change_count(self) -> int:
+        """How many validator-set changes are committed: the base a new change must name."""
+        return len(self.changes)
 
     def knows_validators_at(self, height: int) -> bool:
         """True when no block still to come can change the set for ``height``."""
@@ -159,7 +170,7 @@ class BlockChecker:
         elif isinstance(tx, KeygenTx):
             self._check_keygen(tx, crypto_checked)
         elif isinstance(tx, ValidatorSetTx):
-            self._check_validators(tx)
+            self._check_validators(tx, approvals=True)
         else:
             raise InvalidTransaction(f"unknown transaction {type(tx).__name__}")
         self._hashes[h] = None
@@ -181,14 +192,29 @@ class BlockChecker:
         self._keys[tx.key_id] = KeyRecord(tx.key_id, tx.scheme, tx.curve, tx.public_key,
                                           tx.participants, tx.threshold, self._height, tx.chain_code)
 
-    def _check_validators(self, tx: ValidatorSetTx) -> None:
+    def check_change(self, change: ValidatorChange) -> None:
+        """Every rule a ``ValidatorSetTx`` of ``change`` must pass here except its approvals
+        (which the proposer of a change has yet to gather); records nothing that matters,
+        as a checker is thrown away after a dry run."""
+        self._check_validators(ValidatorSetTx.of(change), approvals=False)
+
+    def _check_validators(self, tx: ValidatorSetTx, *, approvals: bool) -> None:
         check_validator_change(tx)
         cid = change_id(tx.change())
         if cid in self._changes or cid in self._state.changes:
             raise InvalidTransaction("this validator change (same nonce) was committed already")
+        base = self._state.change_count + len(self._changes)
+        if tx.base > base:
+            raise InvalidTransaction(f"the change names base {tx.base}, but the chain has committed "
+                                     f"only {base} validator changes")
+        if tx.base < base:
+            raise StaleChange(f"the change was approved at base {tx.base}, but the chain has "
+                              f"committed {base} validator changes: it needs fresh approvals")
         # Always verified, even when ``crypto_checked``: approvals are judged against the
         # set voting on this very block, which may differ from the one a mempool saw.
-        check_approvals(tx, self._state.validators_at(self._height), self._state.verifier)
+        if approvals:
+            check_approvals(tx, self._state.validators_at(self._height), self._state.verifier,
+                            self._state.genesis)
         members = dict(self._members if self._members is not None else self._base.keys)
         for node_id in tx.remove:
             if members.pop(node_id, None) is None:

@@ -14,17 +14,23 @@ FROST suites ``protocol.frost.tweak`` (BIP340 starts from the even-y key and rea
 the last child x-only). The certificate does not prove the chain code: the ledger
 records the one the keygen's submitter states.
 
-A validator-set change carries a nonce and the approvals of a quorum of the set that
-votes on its block: each approver signs, with its node identity key, a domain-separated
-encoding of (chain id, the change, nonce) as ``ValidatorChange``. Replicas verify them
-before they vote (``check_approvals``), so a change no quorum of validators asked for
-never enters a block. The change's id (``change_id``) does not depend on which
-approvals were gathered, so one approved change commits once, however many nodes
-submit it with however many approvals.
+A validator-set change carries a base, a nonce and the approvals of a quorum of the set
+that votes on its block: each approver signs, with its node identity key, a
+domain-separated encoding of (chain id, genesis hash, the change, its base, nonce) as
+``ValidatorChange``. The base is the number of validator-set changes the chain had
+committed when the change was approved, and a replica accepts a change only at exactly
+that base (``LedgerState.change_count``): any committed change voids every approval
+gathered before it, so an old approval can never re-add a validator removed since, nor
+be replayed on another chain that reuses the chain id (the genesis hash differs).
+Replicas verify approvals before they vote (``check_approvals``), so a change no quorum
+of validators asked for never enters a block. The change's id (``change_id``) does not
+depend on which approvals were gathered, so one approved change commits once, however
+many nodes submit it with however many approvals.
 
 Type ids 0x0420 and 0x0421 were the keygen and signature transactions before they
-carried a chain code and a path, and 0x0422 the validator-set change before it carried
-a nonce and approvals; they are retired, so bytes of those formats never decode as the
+carried a chain code and a path, 0x0422 the validator-set change before it carried a
+nonce and approvals, and 0x0425 and 0x0426 the change and its signed body before they
+carried a base; they are retired, so bytes of those formats never decode as the
 current ones.
 """
 
@@ -65,6 +71,10 @@ class InvalidTransaction(UsageError):
     """A transaction that can never enter a block (malformed, badly signed, not allowed)."""
 
 
+class StaleChange(InvalidTransaction):
+    """A validator change approved at another base: it can never commit (again) as it is."""
+
+
 @wire.message(0x0423)
 @dataclass(frozen=True, slots=True)
 class KeygenTx:
@@ -102,17 +112,21 @@ class SignatureTx:
 #: a change adds or removes at most this many validators
 MAX_CHANGE_ITEMS = 64
 MAX_NONCE_BYTES = 32
+MAX_BASE = 2**32 - 1
+GENESIS_HASH_SIZE = 32
 #: what an approval signs, after the ledger's signing prefix (domain and chain id)
-APPROVAL_DOMAIN = b"tssnet/validator-change/v1"
+APPROVAL_DOMAIN = b"tssnet/validator-change/v2"
 
 
-@wire.message(0x0426)
+@wire.message(0x0428)
 @dataclass(frozen=True, slots=True)
 class ValidatorChange:
-    """What approvers sign: the additions sorted by id, the removals sorted, and a nonce."""
+    """What approvers sign: the additions sorted by id, the removals sorted, the number of
+    changes committed before it (its base) and a nonce."""
 
     add: tuple[Validator, ...] = wire.field(wire.Seq(wire.Nested(Validator), max_len=MAX_CHANGE_ITEMS))
     remove: tuple[str, ...] = wire.field(wire.Seq(wire.Str(MAX_ID_BYTES), max_len=MAX_CHANGE_ITEMS))
+    base: int = wire.field(wire.UInt(MAX_BASE))
     nonce: bytes = wire.field(wire.Bytes(min_size=1, max_size=MAX_NONCE_BYTES))
 
 
@@ -125,41 +139,50 @@ class Approval:
     signature: bytes = wire.field(wire.Bytes(size=SIGNATURE_SIZE))
 
 
-@wire.message(0x0425)
+@wire.message(0x0429)
 @dataclass(frozen=True, slots=True)
 class ValidatorSetTx:
-    """Adds and removes validators, effective a fixed number of blocks after commit, with
-    the approvals of a quorum of the validators voting on its block (sorted by validator)."""
+    """Adds and removes validators, effective a fixed number of blocks after commit, valid
+    only while the chain has committed exactly ``base`` changes, with the approvals of a
+    quorum of the validators voting on its block (sorted by validator)."""
 
     add: tuple[Validator, ...] = wire.field(wire.Seq(wire.Nested(Validator), max_len=MAX_CHANGE_ITEMS))
     remove: tuple[str, ...] = wire.field(wire.Seq(wire.Str(MAX_ID_BYTES), max_len=MAX_CHANGE_ITEMS))
+    base: int = wire.field(wire.UInt(MAX_BASE))
     nonce: bytes = wire.field(wire.Bytes(min_size=1, max_size=MAX_NONCE_BYTES))
     approvals: tuple[Approval, ...] = wire.field(wire.Seq(wire.Nested(Approval), max_len=MAX_VALIDATORS))
 
     def change(self) -> ValidatorChange:
-        return ValidatorChange(self.add, self.remove, self.nonce)
+        return ValidatorChange(self.add, self.remove, self.base, self.nonce)
+
+    @classmethod
+    def of(cls, change: ValidatorChange, approvals: tuple[Approval, ...] = ()) -> ValidatorSetTx:
+        return cls(change.add, change.remove, change.base, change.nonce, approvals)
 
 
-def approval_message(change: ValidatorChange) -> bytes:
-    """The bytes an approval signs after ``signing_prefix(chain_id)``."""
-    return APPROVAL_DOMAIN + wire.encode(change)
+def approval_message(genesis: bytes, change: ValidatorChange) -> bytes:
+    """The bytes an approval signs after ``signing_prefix(chain_id)``: bound to the chain's
+    genesis hash as well as its id."""
+    if len(genesis) != GENESIS_HASH_SIZE:
+        raise UsageError("a genesis hash is 32 bytes")
+    return APPROVAL_DOMAIN + genesis + wire.encode(change)
 
 
 def change_id(change: ValidatorChange) -> bytes:
-    """The change's id: one per (change, nonce), whichever approvals carry it."""
-    return hashlib.sha256(approval_message(change)).digest()
+    """The change's id: one per (change, base, nonce), whichever approvals carry it."""
+    return hashlib.sha256(APPROVAL_DOMAIN + wire.encode(change)).digest()
 
 
-def sign_approval(signer: Signer, chain_id: str, change: ValidatorChange) -> Approval:
-    """``signer``'s approval of ``change`` on chain ``chain_id``."""
-    return Approval(signer.node_id, signer.sign(signing_prefix(chain_id) + approval_message(change)))
+def sign_approval(signer: Signer, chain_id: str, genesis: bytes, change: ValidatorChange) -> Approval:
+    """``signer``'s approval of ``change`` on the chain ``chain_id`` with genesis hash ``genesis``."""
+    return Approval(signer.node_id, signer.sign(signing_prefix(chain_id) + approval_message(genesis, change)))
 
 
-def approval_valid(verifier: Verifier, vset: ValidatorSet, change: ValidatorChange,
+def approval_valid(verifier: Verifier, vset: ValidatorSet, genesis: bytes, change: ValidatorChange,
                    approval: Approval) -> bool:
     """True when ``approval`` is by a member of ``vset`` and verifies under its key."""
     key = vset.keys.get(approval.validator)
-    return key is not None and verifier.verify(key, approval_message(change), approval.signature)
+    return key is not None and verifier.verify(key, approval_message(genesis, change), approval.signature)
 
 
 Tx = KeygenTx | SignatureTx | ValidatorSetTx
@@ -310,7 +333,7 @@ def check_validator_change(tx: ValidatorSetTx) -> None:
         raise InvalidTransaction("approvals must be sorted by validator id")
 
 
-def check_approvals(tx: ValidatorSetTx, vset: ValidatorSet, verifier: Verifier) -> None:
+def check_approvals(tx: ValidatorSetTx, vset: ValidatorSet, verifier: Verifier, genesis: bytes) -> None:
     """The approvals are by distinct members of ``vset`` (the set voting on the block), at
     least its quorum, each a valid signature of the change under that member's key."""
     change = tx.change()
@@ -321,7 +344,7 @@ def check_approvals(tx: ValidatorSetTx, vset: ValidatorSet, verifier: Verifier) 
         seen.add(approval.validator)
         if approval.validator not in vset:
             raise InvalidTransaction(f"approval by {approval.validator!r}, who is not a validator")
-        if not approval_valid(verifier, vset, change, approval):
+        if not approval_valid(verifier, vset, genesis, change, approval):
             raise InvalidTransaction(f"the approval by {approval.validator!r} does not verify")
     if len(seen) < vset.quorum:
         raise InvalidTransaction(f"the change has {len(seen)} approvals; it needs a quorum of "

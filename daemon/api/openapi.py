@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 from daemon.api import routes_ledger as ledger
 from daemon.api import validation as v
 from daemon.api.openapi_schemas import SCHEMAS, ref
+from daemon.api.routes_validators import CHANGE_ID_PATTERN
 
 _ERROR_TEXT = {
     400: "malformed or out-of-range input; nothing was changed",
@@ -99,6 +100,11 @@ def _paths() -> dict:
                                                                "items": ref("ValidatorChangeProposal")}}},
                                    "the proposals")}, (409,)),
         },
+        "/v1/validators/changes/{change_id}": {"delete": _op(
+            "withdrawValidatorChange", "Withdraw a validator-set change from this node: it stops "
+                                       "announcing and submitting it (other nodes keep theirs)",
+            {200: _json(ref("ValidatorChangeProposal"), "withdrawn; the proposal as it was")}, (404, 409),
+            params=[_path_param("change_id", CHANGE_ID_PATTERN, "the change's id", "ab" * 32)])},
         "/broadcast": {"post": _op(
             "broadcast", "Post a round message to every validator (kept here too)",
             {200: _json(ref("MailboxSent"), "sent")}, (503,), body="MailboxPost")},
@@ -145,7 +151,9 @@ def _paths() -> dict:
             params=[_KEY_ID])},
         "/v1/keys/{key_id}/ers/partial": {"post": _op(
             "ersPartial", "This node's share encrypted to an emergency-recovery (ERS) public key, with a "
-                          "proof that it is the key's share (403 unless the node sets enable_ers_export)",
+                          "proof that it is the key's share (403 ers_export_disabled unless the node sets "
+                          "enable_ers_export; 403 ers_key_not_allowed unless the ERS key's fingerprint is in "
+                          "its ers_allowed_keys)",
             {200: _json(ref("ErsPartialView"), "the partial recovery information")}, (403, 404, 409),
             body="ErsPartialRequest", params=[_KEY_ID])},
         "/v1/ledger/status": {"get": _op(

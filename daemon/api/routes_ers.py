@@ -9,21 +9,10 @@ from aiohttp import web
 from daemon.api import validation
 from daemon.api.http import ok, read_json, service
 from daemon.errors import BadRequest
-from protocol.ers.statement import LABEL_MAX_BYTES
+from protocol.ers.errors import MalformedErsData
+from protocol.ers.statement import check_label
 
 routes = web.RouteTableDef()
-
-
-def label(value: Any) -> str:
-    """1..LABEL_MAX_BYTES bytes of UTF-8 text."""
-    text = validation.text(value, "label")
-    try:
-        size = len(text.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise BadRequest("label must be valid Unicode text") from None
-    if not 1 <= size <= LABEL_MAX_BYTES:
-        raise BadRequest(f"label must be 1 to {LABEL_MAX_BYTES} bytes of UTF-8, not {size}")
-    return text
 
 
 def ers_partial_request(body: dict[str, Any]) -> tuple[dict, str]:
@@ -31,12 +20,16 @@ def ers_partial_request(body: dict[str, Any]) -> tuple[dict, str]:
     key = body["ers_public_key"]
     if not isinstance(key, dict):
         raise BadRequest("ers_public_key must be the JSON object of ers_public.json")
-    return key, label(body["label"])
+    try:
+        return key, check_label(body["label"])
+    except MalformedErsData as exc:
+        raise BadRequest(exc.message) from None
 
 
 @routes.post("/v1/keys/{key_id}/ers/partial")
 async def ers_partial(request: web.Request) -> web.Response:
-    """This node's share encrypted to the ERS key, with its proof (403 unless the node enables it)."""
+    """This node's share encrypted to the ERS key, with its proof (403 unless the node enables it
+    and lists the ERS key in ers_allowed_keys)."""
     validation.only_query(request.query, ())
     key_id = validation.key_id(request.match_info["key_id"])
     ers_public_key, text = ers_partial_request(await read_json(request, required=True))

@@ -1,4 +1,5 @@
-"""Validator-set changes under ``/v1/validators/changes``: propose or approve one, list them.
+"""Validator-set changes under ``/v1/validators/changes``: propose or approve one, list them,
+withdraw one from this node (``DELETE /v1/validators/changes/{id}``).
 
 ``POST`` signs this node's approval of adding the given candidates (peers that joined
 by hello) and removing the given validators, announces it, and answers 202 with the
@@ -10,13 +11,14 @@ runs no ledger answers 409 ``ledger_disabled``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
 
 from daemon.api import validation as v
 from daemon.api.http import ok, read_json, service
-from daemon.errors import BadRequest
+from daemon.errors import BadRequest, NotFound
 from daemon.service import ValidatorChangeRequest
 from ledger.txs import MAX_CHANGE_ITEMS, MAX_NONCE_BYTES
 
@@ -24,6 +26,8 @@ routes = web.RouteTableDef()
 
 CHANGE_FIELDS = ("add", "remove", "nonce")
 NONCE_PATTERN = f"^([0-9a-fA-F]{{2}}){{1,{MAX_NONCE_BYTES}}}$"
+#: a change's id: SHA-256 in lowercase hex
+CHANGE_ID_PATTERN = "^[0-9a-f]{64}$"
 
 
 def change_request(body: dict[str, Any]) -> ValidatorChangeRequest:
@@ -63,3 +67,12 @@ async def propose(request: web.Request) -> web.Response:
 async def changes(request: web.Request) -> web.Response:
     v.only_query(request.query, ())
     return ok({"changes": await service(request).validator_changes()})
+
+
+@routes.delete("/v1/validators/changes/{change_id}")
+async def withdraw(request: web.Request) -> web.Response:
+    v.only_query(request.query, ())
+    change_id = request.match_info["change_id"]
+    if re.fullmatch(CHANGE_ID_PATTERN.strip("^$"), change_id) is None:
+        raise NotFound(f"no validator change {change_id[:64]!r}: an id is 64 lowercase hex digits")
+    return ok(await service(request).withdraw_validator_change(change_id))

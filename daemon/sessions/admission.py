@@ -9,6 +9,12 @@ coordinator runs its own proposal through ``prepare`` too, so both sides apply t
 same rules, and a pooled presignature is taken (deleted from the store) here,
 before anything is computed from it.
 
+Membership is the directory's (``daemon.membership``): with a ledger, the set of this
+node's ledger, with the identity keys the ledger holds (``ValidatorDirectory.get``). A proposal whose coordinator
+this node does not count as a validator is dropped; one naming a participant it does
+not count is refused with ``not_a_validator``, which is retryable: nodes at different
+ledger heights can disagree for a moment around a validator change.
+
 Only a holder of a key may coordinate its presign and sign sessions: a validator
 without a share must not get the holders to sign what it likes. A keygen reserves
 its key id in the engine until it ends, so a second keygen of that id is refused
@@ -93,7 +99,9 @@ async def prepare(engine: SessionEngine, proposal: m.Proposal) -> tuple[dict[int
              "the deadline is past or too far ahead")
     participants = proposal.participants
     _require(len(set(participants)) == len(participants) <= MAX_PARTIES, "participants repeat")
-    _require(all(engine.directory.is_member(p) for p in participants), "a participant is not a validator")
+    strangers = [p for p in participants if not engine.directory.is_member(p)]
+    _require(not strangers, f"{', '.join(s[:64] for s in strangers[:3])} is not a validator here; "
+             "retry once the validators' ledgers agree", "not_a_validator")
     _require(engine.peer_id in participants, "this node is not a participant")
     if proposal.protocol in m.KEYGENS:
         peers = {i + 1: peer for i, peer in enumerate(participants)}
@@ -177,7 +185,7 @@ def _identity_keys(engine: SessionEngine, peers: dict[int, str]) -> tuple[bytes,
     keys = []
     for peer in peers.values():
         record = engine.directory.get(peer)
-        _require(record is not None, f"peer {peer} is not a validator")
+        _require(record is not None, f"peer {peer} is not a validator", "not_a_validator")
         keys.append(record.identity_key)
     return tuple(keys)
 

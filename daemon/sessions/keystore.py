@@ -7,6 +7,10 @@ batch too. The store has no put-if-absent, so every check-then-write of keys and
 presignatures runs under one lock: a presignature finishing while its key is
 deleted never leaves an orphan. A presignature is taken with ``AsyncStore.take``,
 atomically, so two sessions never both get it, even across a crash.
+
+Key records are read on every sign (several times) and by the presignature pool
+after every sign, so the store keeps them decoded in memory: loaded once, then
+changed only by this class's own writes, after they are durable.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class KeyStore:
         self._store = store
         self._sealer = sealer
         self._lock = asyncio.Lock()   # key and presignature writes: check and write as one step
+        self._records: dict[str, KeyRecord] | None = None   # every key record, once loaded
 
     # -- keys -----------------------------------------------------------------------------
 
@@ -42,8 +47,10 @@ class KeyStore:
         async with self._lock:
             if await self._store.get(key_meta_key(record.key_id)) is not None:
                 raise Conflict(f"a key with id {record.key_id!r} exists here", type="key_id_exists")
+            records = await self._loaded()
             await self._store.write({key_meta_key(record.key_id): wire.encode(record),
                                      share_key: self._sealer.seal(share_key, share)}, [])
+            records[record.key_id] = record
 
     async def put_coordinated(self, record: CoordinatedKey) -> None:
         await self._store.write({coordinated_key(record.key_id): wire.encode(record)}, [])
@@ -52,9 +59,19 @@ class KeyStore:
         raw = await self._store.get(coordinated_key(key_id))
         return None if raw is None else wire.decode(raw, CoordinatedKey)
 
+    async def _loaded(self) -> dict[str, KeyRecord]:
+        if self._records is None:
+            found = {}
+            for name, raw in await self._store.scan("key/"):
+                if name.endswith("/meta"):
+                    record = wire.decode(raw, KeyRecord)
+                    found[record.key_id] = record
+            if self._records is None:   # another caller may have loaded them meanwhile
+                self._records = found
+        return self._records
+
     async def key_record(self, key_id: str) -> KeyRecord | None:
-        raw = await self._store.get(key_meta_key(key_id))
-        return None if raw is None else wire.decode(raw, KeyRecord)
+        return (await self._loaded()).get(key_id)
 
     async def share(self, key_id: str) -> bytes | None:
         """This node's share of the key (wire bytes), None when it holds none."""
@@ -63,14 +80,17 @@ class KeyStore:
         return None if blob is None else self._sealer.open(share_key, blob)
 
     async def key_records(self) -> list[KeyRecord]:
-        return [wire.decode(raw, KeyRecord) for name, raw in await self._store.scan("key/")
-                if name.endswith("/meta")]
+        """Every key record, in key id order."""
+        records = await self._loaded()
+        return [records[key_id] for key_id in sorted(records)]
 
     async def delete_key(self, key_id: str) -> None:
         """The share, the key's record and its unused presignatures, in one write."""
         async with self._lock:
+            records = await self._loaded()
             presigs = await self._store.keys(presign_prefix(key_id))
             await self._store.write({}, [key_meta_key(key_id), key_share_key(key_id), *presigs])
+            records.pop(key_id, None)
 
     # -- presignatures ----------------------------------------------------------------------
 

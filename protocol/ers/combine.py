@@ -1,8 +1,9 @@
 """Combine partials into one recovery-data document, and validate one from public values only.
 
-``combine`` checks every partial (ERS key, index and stated share, sharing, proof), that
-they all speak of the same key (key id, scheme, curve, public key, threshold, parties
-and public shares), that no validator appears twice and that there are at least t+1;
+``combine`` checks that the partials all speak of the same key (key id, scheme, curve,
+epoch, public key, chain code, threshold, parties and public shares), that no validator
+appears twice and that there are at least t+1, the sharing once, then every partial
+(ERS key, index, proof);
 the public shares must lie on one polynomial of degree t through the public key, so
 any extra partial beyond t+1 lies on it too. ``validate`` repeats every check on the
 recovery data with the ERS public key, the label and the public key the holder expects:
@@ -45,21 +46,25 @@ def parse_recovery_data(data) -> RecoveryData:
     facts = st.facts_from_json(obj, "recovery data")
     entries = []
     for k, item in enumerate(f.array(obj["partials"], "recovery data partials", 1, MAX_PARTIES)):
-        what = f"recovery data partial {k + 1}"
+        what = entry_name(k + 1)
         if not isinstance(item, dict) or set(item) != set(st.ENTRY_FIELDS):
             raise MalformedErsData(f"{what}: expected an object with exactly {list(st.ENTRY_FIELDS)}")
         entries.append(st.entry_from_json(item, facts.group, what))
     return RecoveryData(facts, f.hex_to_bytes(obj["ers_key"], "recovery data ers_key", 32), tuple(entries))
 
 
-def check_entries(facts: st.KeyFacts, entries: tuple[st.Entry, ...]) -> None:
-    """Distinct validators, at least t+1 of them."""
-    seen: dict[int, st.Entry] = {}
-    for e in entries:
+def entry_name(position: int) -> str:
+    return f"recovery data partial {position}"
+
+
+def check_entries(facts: st.KeyFacts, entries: tuple[st.Entry, ...], names: tuple[str, ...]) -> None:
+    """Distinct validators, at least t+1 of them; ``names[k]`` says where entry k came from."""
+    seen: dict[int, int] = {}
+    for k, e in enumerate(entries):
         if e.index in seen:
-            raise DuplicatePartial(f"two partials of validator {e.index} "
-                                   f"({seen[e.index].who()} and {e.who()})")
-        seen[e.index] = e
+            raise DuplicatePartial(f"{names[seen[e.index]]} and {names[k]} both claim validator {e.index}",
+                                   position=k + 1)
+        seen[e.index] = k
     needed = facts.threshold + 1
     if len(entries) < needed:
         raise NotEnoughPartials(f"key {facts.key_id!r} needs partials of {needed} validators "
@@ -71,26 +76,36 @@ def _first_difference(a: st.KeyFacts, b: st.KeyFacts) -> str:
 
 
 def combine(partials, ers_public_key, label: str) -> RecoveryData:
-    """The recovery data of ``partials`` (JSON objects, texts or ``Partial``s); ErsError if any check fails."""
+    """The recovery data of ``partials`` (JSON objects, texts or ``Partial``s); ErsError if any check fails.
+
+    An error about one partial says its position in ``partials`` (``ErsError.position``, 1-based)."""
     ers = load_public_key(ers_public_key)
     label = st.check_label(label)
     if not isinstance(partials, list | tuple) or not partials:
         raise NotEnoughPartials("no partials to combine")
     if len(partials) > MAX_PARTIES:
         raise MalformedErsData(f"at most {MAX_PARTIES} partials (one per key holder)")
-    parsed: list[Partial] = [p if isinstance(p, Partial) else parse_partial(p, f"partial {k + 1}")
-                             for k, p in enumerate(partials)]
+    parsed: list[Partial] = []
+    for k, p in enumerate(partials):
+        try:
+            parsed.append(p if isinstance(p, Partial) else parse_partial(p, f"partial {k + 1}"))
+        except MalformedErsData as exc:
+            exc.position = k + 1
+            raise
+    names = tuple(st.describe(f"partial {k + 1}", p.entry) for k, p in enumerate(parsed))
     facts = parsed[0].facts
-    for p in parsed[1:]:
+    for k, p in enumerate(parsed[1:], start=1):
         if p.facts != facts:
-            raise KeyMismatch(f"the partial of {p.entry.who()} differs from that of "
-                              f"{parsed[0].entry.who()} in {_first_difference(facts, p.facts)}: "
-                              "partials of different keys do not combine")
-    entries = tuple(sorted((p.entry for p in parsed), key=lambda e: e.index))
-    check_entries(facts, entries)
-    for p in sorted(parsed, key=lambda p: p.entry.index):
-        check_partial(p, ers, label)
-    return RecoveryData(facts, ers.fingerprint, entries)
+            field = _first_difference(facts, p.facts)
+            hint = (f" (epoch {p.facts.epoch}, not {facts.epoch}: the key was refreshed in between; ask "
+                    "every validator again)" if field == "epoch" else "")
+            raise KeyMismatch(f"{names[k]} differs from {names[0]} in {field}{hint}: partials of "
+                              "different keys or epochs do not combine", position=k + 1)
+    check_entries(facts, tuple(p.entry for p in parsed), names)
+    facts.check_sharing()
+    for k, p in enumerate(parsed):
+        check_partial(p, ers, label, f"partial {k + 1}", k + 1)
+    return RecoveryData(facts, ers.fingerprint, tuple(sorted((p.entry for p in parsed), key=lambda e: e.index)))
 
 
 def _expected_point(public_key, facts: st.KeyFacts) -> Point:
@@ -114,30 +129,47 @@ def _expected_point(public_key, facts: st.KeyFacts) -> Point:
         raise MalformedErsData(f"public key: not a {group.name} key ({exc})") from None
 
 
-def validate(data, ers_public_key, label: str, public_key) -> RecoveryData:
-    """The recovery data in ``data`` once every check passes against ``public_key``; ErsError if not."""
+def validate(data, ers_public_key, label: str, public_key, *, chain_code: str | bytes | None = None
+             ) -> RecoveryData:
+    """The recovery data in ``data`` once every check passes against ``public_key`` (and the
+    key's ``chain_code``, hex or bytes, when given); ErsError if not."""
     ers = load_public_key(ers_public_key)
     label = st.check_label(label)
     recovery = parse_recovery_data(data)
-    facts = recovery.facts
-    expected = _expected_point(public_key, facts)
-    if expected != facts.public_key:
-        raise KeyMismatch(f"the recovery data is for key {facts.key_id!r} with public key "
-                          f"{facts.public_key.encode().hex()}, not the key given")
+    check_public_key(recovery.facts, public_key)
+    if chain_code is not None:
+        check_chain_code(recovery.facts, chain_code)
     check_against(recovery, ers, label)
     return recovery
 
 
+def check_public_key(facts: st.KeyFacts, public_key) -> None:
+    """KeyMismatch unless the facts are about ``public_key``."""
+    if _expected_point(public_key, facts) != facts.public_key:
+        raise KeyMismatch(f"the recovery data is for key {facts.key_id!r} with public key "
+                          f"{facts.public_key.encode().hex()}, not the key given")
+
+
+def check_chain_code(facts: st.KeyFacts, chain_code: str | bytes) -> None:
+    """KeyMismatch unless the facts carry ``chain_code`` (hex or bytes)."""
+    if isinstance(chain_code, str):
+        chain_code = f.hex_to_bytes(chain_code.lower(), "chain code", st.CHAIN_CODE_SIZE)
+    if chain_code != facts.chain_code:
+        raise KeyMismatch(f"the recovery data for key {facts.key_id!r} carries another chain code than "
+                          "the one given")
+
+
 def check_against(recovery: RecoveryData, ers: ErsPublicKey, label: str) -> None:
-    """The checks of ``validate`` after the public key: ERS key, sharing, count, every proof."""
+    """The checks of ``validate`` after the public key: ERS key, count, sharing, every proof."""
     facts = recovery.facts
     if recovery.ers_key != ers.fingerprint:
         raise KeyMismatch("the recovery data was made for another ERS public key")
+    names = tuple(st.describe(entry_name(k + 1), e) for k, e in enumerate(recovery.entries))
+    check_entries(facts, recovery.entries, names)
     facts.check_sharing()
-    check_entries(facts, recovery.entries)
-    for e in recovery.entries:
-        st.verify_entry(facts, ers.params, label, e)
+    for k, e in enumerate(recovery.entries):
+        st.verify_entry(facts, ers.params, label, e, entry_name(k + 1), k + 1)
 
 
-__all__ = ["DATA_TYPE", "RecoveryData", "check_against", "check_entries", "combine", "parse_recovery_data",
-           "validate"]
+__all__ = ["DATA_TYPE", "RecoveryData", "check_against", "check_chain_code", "check_entries", "check_public_key",
+           "combine", "entry_name", "parse_recovery_data", "validate"]

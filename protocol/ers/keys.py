@@ -7,8 +7,16 @@ carries Π^mod (N is Paillier–Blum) and Π^prm (s lies in the group t generate
 bound to ``DOMAIN``; an ``ErsPublicKey`` cannot exist without both proofs and the size
 checks passing, so whoever holds one (loaded from JSON or just generated) may use it.
 
-The private key is the factorisation p, q and λ with s = t^λ mod N; it decrypts. Its
-JSON also lists N, s and t, so that it names the public key it belongs to.
+The private key is the factorisation p, q; it decrypts. λ (s = t^λ mod N) is needed only
+to prove Π^prm at keygen and is dropped there. Its JSON also lists N, s, t and the
+fingerprint, so that it names the public key it belongs to.
+
+The **fingerprint** of an ERS public key names it in partials, recovery data and a
+node's ``ers_allowed_keys``: 32 bytes, shown as 64 lowercase hex characters, the output
+of the one transcript hash (``protocol.transcript``: SHAKE-256, tagged and
+length-prefixed) under the domain ``tssnet/ers/fingerprint/v1`` over the item
+``ers-public-key`` = [N, s, t]. The proofs are not part of it: they are checked, and
+they only vouch for (N, s, t).
 """
 
 from __future__ import annotations
@@ -114,26 +122,38 @@ class ErsPublicKey:
         return f"ErsPublicKey(bits={self.n.bit_length()}, fingerprint={self.fingerprint.hex()[:16]})"
 
 
+def _public_fields(data) -> tuple:
+    obj = f.fields(data, "ERS public key", PUBLIC_TYPE, ("n", "s", "t", "mod_proof", "prm_proof"))
+    return (f.hex_to_int(obj["n"], "ERS public key n", MAX_MODULUS_BITS),
+            f.hex_to_int(obj["s"], "ERS public key s", MAX_MODULUS_BITS),
+            f.hex_to_int(obj["t"], "ERS public key t", MAX_MODULUS_BITS),
+            f.b64_to_proof(obj["mod_proof"], mod.Proof, "ERS public key mod_proof"),
+            f.b64_to_proof(obj["prm_proof"], prm.Proof, "ERS public key prm_proof"))
+
+
+def unverified_fingerprint(data) -> bytes:
+    """The fingerprint of the ERS public key in ``data`` from its shape alone (fast: its proofs
+    are parsed, not verified); MalformedErsData if the shape is wrong."""
+    if isinstance(data, ErsPublicKey):
+        return data.fingerprint
+    n, s, t, _, _ = _public_fields(data)
+    return fingerprint(n, s, t)
+
+
 def load_public_key(data) -> ErsPublicKey:
     """The ERS public key in ``data`` (its JSON object or text), verified; ErsError if not."""
     if isinstance(data, ErsPublicKey):
         return data
-    obj = f.fields(data, "ERS public key", PUBLIC_TYPE, ("n", "s", "t", "mod_proof", "prm_proof"))
-    return ErsPublicKey(
-        f.hex_to_int(obj["n"], "ERS public key n", MAX_MODULUS_BITS),
-        f.hex_to_int(obj["s"], "ERS public key s", MAX_MODULUS_BITS),
-        f.hex_to_int(obj["t"], "ERS public key t", MAX_MODULUS_BITS),
-        f.b64_to_proof(obj["mod_proof"], mod.Proof, "ERS public key mod_proof"),
-        f.b64_to_proof(obj["prm_proof"], prm.Proof, "ERS public key prm_proof"))
+    return ErsPublicKey(*_public_fields(data))
 
 
 class ErsPrivateKey(NeverPickled):
-    """p, q (safe primes, N = p·q) and λ with s = t^λ mod N. Redacted when printed."""
+    """p, q (safe primes, N = p·q) with the public s and t. Redacted when printed."""
 
-    __slots__ = ("p", "q", "lam", "n", "s", "t", "paillier")
+    __slots__ = ("p", "q", "n", "s", "t", "paillier")
     _REFUSAL = "an ERS private key is never pickled or copied; keep it in its 0600 file"
 
-    def __init__(self, p: int, q: int, lam: int, t: int) -> None:
+    def __init__(self, p: int, q: int, s: int, t: int) -> None:
         p, q = gmpy2.mpz(p), gmpy2.mpz(q)
         if p == q or not (is_safe_prime(p) and is_safe_prime(q)):
             raise InvalidErsKey("ERS private key: p and q must be distinct safe primes")
@@ -141,13 +161,12 @@ class ErsPrivateKey(NeverPickled):
         if not MIN_MODULUS_BITS <= n.bit_length() <= MAX_MODULUS_BITS:
             raise InvalidErsKey(f"ERS private key: N has {n.bit_length()} bits, not "
                                 f"{MIN_MODULUS_BITS}..{MAX_MODULUS_BITS}")
-        t = gmpy2.mpz(t)
-        if not 1 < t < n - 1 or gmpy2.gcd(t, n) != 1:
-            raise InvalidErsKey("ERS private key: t is not a unit mod N other than ±1")
-        phi = (p - 1) * (q - 1)
-        self.p, self.q, self.n, self.t = p, q, n, t
-        self.lam = gmpy2.mpz(lam) % phi
-        self.s = gmpy2.powmod(t, self.lam, n)
+        s, t = gmpy2.mpz(s), gmpy2.mpz(t)
+        for name, value in (("s", s), ("t", t)):
+            # Ring-Pedersen s and t are squares mod N (t = r², s = t^λ).
+            if not 1 < value < n - 1 or gmpy2.legendre(value, p) != 1 or gmpy2.legendre(value, q) != 1:
+                raise InvalidErsKey(f"ERS private key: {name} is not a square unit mod N other than ±1")
+        self.p, self.q, self.n, self.s, self.t = p, q, n, s, t
         self.paillier = PaillierSecretKey(p, q)
 
     @property
@@ -162,23 +181,26 @@ class ErsPrivateKey(NeverPickled):
     def to_json(self) -> dict:
         return {**f.head(PRIVATE_TYPE), "n": f.int_to_hex(self.n), "s": f.int_to_hex(self.s),
                 "t": f.int_to_hex(self.t), "p": f.int_to_hex(self.p), "q": f.int_to_hex(self.q),
-                "lambda": f.int_to_hex(self.lam)}
+                "fingerprint": self.fingerprint.hex()}
 
     def __repr__(self) -> str:
         return f"ErsPrivateKey(<redacted>, fingerprint={self.fingerprint.hex()[:16]})"
 
 
 def load_private_key(data) -> ErsPrivateKey:
-    """The ERS private key in ``data``; its N, s, t must be what p, q, λ and t give."""
+    """The ERS private key in ``data``; its N must be p·q and its fingerprint that of (N, s, t)."""
     if isinstance(data, ErsPrivateKey):
         return data
-    obj = f.fields(data, "ERS private key", PRIVATE_TYPE, ("n", "s", "t", "p", "q", "lambda"))
+    obj = f.fields(data, "ERS private key", PRIVATE_TYPE, ("n", "s", "t", "p", "q", "fingerprint"))
     ints = {name: f.hex_to_int(obj[name], f"ERS private key {name}",
                                _FACTOR_BITS if name in ("p", "q") else MAX_MODULUS_BITS)
-            for name in ("n", "s", "t", "p", "q", "lambda")}
-    key = ErsPrivateKey(ints["p"], ints["q"], ints["lambda"], ints["t"])
-    if (key.n, key.s) != (ints["n"], ints["s"]):
-        raise InvalidErsKey("ERS private key: n or s does not match p, q, lambda and t")
+            for name in ("n", "s", "t", "p", "q")}
+    stated = f.hex_to_bytes(obj["fingerprint"], "ERS private key fingerprint", 32)
+    key = ErsPrivateKey(ints["p"], ints["q"], ints["s"], ints["t"])
+    if key.n != ints["n"]:
+        raise InvalidErsKey("ERS private key: n is not p·q")
+    if key.fingerprint != stated:
+        raise InvalidErsKey("ERS private key: its fingerprint is not that of its n, s and t (a changed number)")
     return key
 
 
@@ -198,8 +220,8 @@ def generate_keypair(rng: Rng, bits: int = LEVEL.modulus_bits,
     prm_proof = prm.prove(_proof_transcript("prm"), prm.Public.from_params(params),
                           prm.Private.from_secret(secret), rng, LEVEL)
     public = ErsPublicKey(params.n, params.s, params.t, mod_proof, prm_proof)
-    return ErsPrivateKey(paillier.p, paillier.q, secret.lam, params.t), public
+    return ErsPrivateKey(paillier.p, paillier.q, params.s, params.t), public   # λ is dropped here
 
 
-__all__ = ["DOMAIN", "LEVEL", "PRIVATE_TYPE", "PUBLIC_TYPE", "ErsParams", "ErsPrivateKey", "ErsPublicKey", "fingerprint",
-           "generate_keypair", "load_private_key", "load_public_key"]
+__all__ = ["DOMAIN", "LEVEL", "PRIVATE_TYPE", "PUBLIC_TYPE", "ErsParams", "ErsPrivateKey", "ErsPublicKey",
+           "fingerprint", "generate_keypair", "load_private_key", "load_public_key", "unverified_fingerprint"]

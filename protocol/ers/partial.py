@@ -4,8 +4,8 @@
 ``FrostKeyShare``: both are Shamir shares x_i whose X_i = x_i·G is in the record),
 encrypts C = Enc_N(x_i) and the chain code under the ERS key's N, and proves with
 Π^log* that C encrypts the discrete log of X_i (see ``protocol.ers.statement`` for what
-the proof binds). The partial repeats the key's public facts so that ``combine`` can
-check that every partial speaks of the same key.
+the proof binds). The partial repeats the key's public facts (the chain code and epoch
+among them) so that ``combine`` can check that every partial speaks of the same key.
 """
 
 from __future__ import annotations
@@ -31,12 +31,11 @@ _SCHEME_OF_SUITE = {suite: scheme for scheme, suite in st.FROST_SUITES.items()}
 class Partial:
     facts: st.KeyFacts
     ers_key: bytes          # the ERS public key's fingerprint
-    public_share: object    # X_index, as the partial states it (checked against facts)
     entry: st.Entry
 
     def to_json(self) -> dict:
         return {**f.head(PARTIAL_TYPE), **self.facts.to_json(), "ers_key": self.ers_key.hex(),
-                "public_share": f.point_to_hex(self.public_share), **self.entry.to_json(self.facts.group)}
+                **self.entry.to_json(self.facts.group)}
 
 
 def _facts_and_secret(share) -> tuple[st.KeyFacts, Scalar]:
@@ -50,8 +49,8 @@ def _facts_and_secret(share) -> tuple[st.KeyFacts, Scalar]:
         secret = share.secret
     else:
         raise UsageError("a partial is made from a KeyShare or a FrostKeyShare")
-    facts = st.KeyFacts(share.key_id, scheme, share.group.name, share.public_key, share.threshold,
-                        tuple(share.parties), tuple(share.public_shares))
+    facts = st.KeyFacts(share.key_id, scheme, share.group.name, share.epoch, share.public_key,
+                        bytes(share.chain_code), share.threshold, tuple(share.parties), tuple(share.public_shares))
     return facts, secret
 
 
@@ -65,44 +64,38 @@ def make_partial(share, ers: ErsPublicKey, label: str, rng: Rng, *, holder: str 
     index = share.party
     params = ers.params
     key = params.paillier
-    chain_ct, _ = key.encrypt(int.from_bytes(share.chain_code, "big"), rng)
+    chain_ct, _ = key.encrypt(int.from_bytes(facts.chain_code, "big"), rng)
     share_ct, rho = key.encrypt(int(secret), rng)
     t = st.transcript(facts, params, label, index, holder, chain_ct)
     proof = logstar.prove(t, st.statement(facts, params, index, share_ct), logstar.Private(int(secret), rho),
                           rng, LEVEL)
-    entry = st.Entry(index, holder, share_ct, chain_ct, proof)
-    return Partial(facts, ers.fingerprint, facts.public_share(index), entry)
+    return Partial(facts, ers.fingerprint, st.Entry(index, holder, share_ct, chain_ct, proof))
 
 
 def parse_partial(data, what: str = "partial") -> Partial:
     """A partial from its JSON object or text (shape only: ``verify_partial`` checks it)."""
-    obj = f.fields(data, what, PARTIAL_TYPE, (*st.FACT_FIELDS, "ers_key", "public_share", *st.ENTRY_FIELDS))
+    obj = f.fields(data, what, PARTIAL_TYPE, (*st.FACT_FIELDS, "ers_key", *st.ENTRY_FIELDS))
     facts = st.facts_from_json(obj, what)
     entry = st.entry_from_json(obj, facts.group, what)
-    return Partial(facts, f.hex_to_bytes(obj["ers_key"], f"{what} ers_key", 32),
-                   f.hex_to_point(obj["public_share"], facts.group, f"{what} public_share"), entry)
+    return Partial(facts, f.hex_to_bytes(obj["ers_key"], f"{what} ers_key", 32), entry)
 
 
-def check_partial(partial: Partial, ers: ErsPublicKey, label: str) -> None:
-    """Every check one partial allows alone: its ERS key, its index and share, its sharing, its proof."""
-    label = st.check_label(label)
-    who = partial.entry.who()
+def check_partial(partial: Partial, ers: ErsPublicKey, label: str, what: str = "partial",
+                  position: int | None = None) -> None:
+    """The checks of one partial against a checked label and sharing: its ERS key, index and proof."""
     if partial.ers_key != ers.fingerprint:
-        raise KeyMismatch(f"the partial of {who} was made for another ERS public key "
-                          f"({partial.ers_key.hex()[:16]}..., not {ers.fingerprint.hex()[:16]}...)")
-    facts = partial.facts
-    if partial.entry.index not in facts.parties:
-        raise KeyMismatch(f"{who} holds no share of key {facts.key_id!r}")
-    if partial.public_share != facts.public_share(partial.entry.index):
-        raise KeyMismatch(f"the partial of {who} states a public share that is not party "
-                          f"{partial.entry.index}'s in its own list (a swapped partial)")
-    facts.check_sharing()
-    st.verify_entry(facts, ers.params, label, partial.entry)
+        raise KeyMismatch(f"{st.describe(what, partial.entry)} was made for another ERS public key "
+                          f"({partial.ers_key.hex()[:16]}..., not {ers.fingerprint.hex()[:16]}...)",
+                          position=position)
+    st.verify_entry(partial.facts, ers.params, label, partial.entry, what, position)
 
 
 def verify_partial(data, ers: ErsPublicKey, label: str) -> Partial:
-    """The partial in ``data`` once ``check_partial`` passes; ErsError naming the failure otherwise."""
+    """The partial in ``data`` once every check it allows alone passes (label, ERS key, sharing,
+    index, proof); ErsError naming the failure otherwise."""
+    label = st.check_label(label)
     partial = data if isinstance(data, Partial) else parse_partial(data)
+    partial.facts.check_sharing()
     check_partial(partial, ers, label)
     return partial
 

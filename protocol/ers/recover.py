@@ -4,8 +4,14 @@
 in ±2^(ℓ+ε) as the range proof allows, taken mod q) and keeps those whose x_j·G is the
 public share X_j; t+1 of them interpolate to x, and x·G must be the public key. For
 BIP340 keys that is the even-y key the shares were normalised to at keygen; for Ed25519
-x is the raw scalar (not an RFC 8032 seed). The chain code is decrypted from every kept
-entry and must be the same in all.
+x is the raw scalar (not an RFC 8032 seed). The chain code is the one in the key facts,
+which every proof binds and every partial agreed on; each entry's encrypted chain code is
+only compared with it, and an entry whose copy differs is named in the result
+(``chain_code_mismatches``), never blocking recovery.
+
+Nothing decrypted is ever put in an error or in the result unless it was checked against
+a public value first: a share against X_j, the key against the public key. A crafted
+ciphertext (another key's share, say) therefore teaches the attacker nothing.
 
 ``child`` derives a non-hardened BIP32 child exactly as the threshold signers do, and
 ``sign`` signs with a recovered FROST key (or its child) as the threshold key would
@@ -19,7 +25,12 @@ from dataclasses import dataclass
 from protocol import hd, shamir
 from protocol.errors import EncodingError, UsageError
 from protocol.ers import statement as st
-from protocol.ers.combine import RecoveryData, check_entries, parse_recovery_data
+from protocol.ers.combine import (
+    check_entries,
+    check_public_key,
+    entry_name,
+    parse_recovery_data,
+)
 from protocol.ers.errors import ErsError, KeyMismatch, NotEnoughPartials, RecoveryFailed
 from protocol.ers.keys import ErsPrivateKey, load_private_key
 from protocol.frost import single_key
@@ -28,6 +39,11 @@ from protocol.frost.tweak import signing_key
 from protocol.group import Point, Scalar, group_by_name
 from protocol.rng import Rng
 from protocol.secrecy import NeverPickled
+
+
+def public_key_hex(scheme: str, point: Point) -> str:
+    """A public key as the node shows it: BIP340 keys x-only, others in their group's encoding."""
+    return point.encode_xonly().hex() if scheme == "schnorr" else point.encode().hex()
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -40,50 +56,64 @@ class RecoveredKey(NeverPickled):
     secret: Scalar
     public_key: Point
     chain_code: bytes
+    #: validators whose encrypted chain code is not the chain code every partial states
+    chain_code_mismatches: tuple[int, ...] = ()
 
     def to_json(self) -> dict:
-        """{"curve", "private_key" (32 bytes big-endian, hex), "chain_code" (hex)}."""
+        """{"curve", "private_key" (32 bytes big-endian, hex), "chain_code" (hex)} and the key's
+        "key_id", "scheme" and "public_key" (hex, as the node shows it), with the validators whose
+        encrypted chain code differed ("chain_code_mismatches", usually empty)."""
         return {"curve": self.curve, "private_key": int(self.secret).to_bytes(32, "big").hex(),
-                "chain_code": self.chain_code.hex()}
+                "chain_code": self.chain_code.hex(), "key_id": self.key_id, "scheme": self.scheme,
+                "public_key": public_key_hex(self.scheme, self.public_key),
+                "chain_code_mismatches": list(self.chain_code_mismatches)}
 
     def __repr__(self) -> str:
         return f"RecoveredKey(key_id={self.key_id!r}, scheme={self.scheme}, secret=<redacted>)"
 
 
-def _decrypt_entry(data: RecoveryData, private: ErsPrivateKey, label: str, entry: st.Entry
-                   ) -> tuple[Scalar, bytes]:
-    facts = data.facts
-    st.verify_entry(facts, private.params, label, entry)
+def _decrypt_entry(facts: st.KeyFacts, private: ErsPrivateKey, label: str, entry: st.Entry, position: int
+                   ) -> tuple[Scalar, bool]:
+    """The entry's share once checked against its public share, and whether its encrypted chain
+    code is the facts' one. Errors name the entry, never a decrypted value."""
+    what = entry_name(position)
+    st.verify_entry(facts, private.params, label, entry, what, position)
+    who = st.describe(what, entry)
     group = facts.group
     try:
         share = group.scalar(int(private.paillier.decrypt_signed(entry.share_ciphertext)))
-        code = int(private.paillier.decrypt(entry.chain_code_ciphertext))
-    except EncodingError as exc:
-        raise RecoveryFailed(f"{entry.who()}: {exc}") from None
+    except EncodingError:
+        raise RecoveryFailed(f"the share ciphertext of {who} does not decrypt", position=position) from None
     if group.base_mul(share) != facts.public_share(entry.index):
-        raise RecoveryFailed(f"the share of {entry.who()} does not decrypt to its public share")
-    if code >> (8 * st.CHAIN_CODE_SIZE):
-        raise RecoveryFailed(f"the chain code of {entry.who()} does not decrypt to {st.CHAIN_CODE_SIZE} bytes")
-    return share, code.to_bytes(st.CHAIN_CODE_SIZE, "big")
+        raise RecoveryFailed(f"the share of {who} does not decrypt to its public share", position=position)
+    try:
+        same_chain_code = private.paillier.decrypt(entry.chain_code_ciphertext) == \
+            int.from_bytes(facts.chain_code, "big")
+    except EncodingError:
+        same_chain_code = False
+    return share, same_chain_code
 
 
-def recover(data, ers_private_key, label: str) -> RecoveredKey:
-    """The key in ``data`` (recovery data JSON object, text or ``RecoveryData``); ErsError if not."""
+def recover(data, ers_private_key, label: str, public_key=None) -> RecoveredKey:
+    """The key in ``data`` (recovery data JSON object, text or ``RecoveryData``); ErsError if not.
+    ``public_key`` (hex as the node shows it, bytes or a point): the key the caller expects."""
     private = load_private_key(ers_private_key)
     label = st.check_label(label)
     data = parse_recovery_data(data)
     facts = data.facts
+    if public_key is not None:
+        check_public_key(facts, public_key)
     if data.ers_key != private.fingerprint:
         raise KeyMismatch("the recovery data was made for another ERS key than this private key")
+    check_entries(facts, data.entries, tuple(st.describe(entry_name(k + 1), e) for k, e in enumerate(data.entries)))
     facts.check_sharing()
-    check_entries(facts, data.entries)
     shares: dict[int, Scalar] = {}
-    codes: dict[int, bytes] = {}
+    codes: dict[int, bool] = {}
     failures: list[ErsError] = []
     # Every entry that verifies and decrypts to its share counts: any t+1 of them recover the key.
-    for entry in data.entries:
+    for k, entry in enumerate(data.entries):
         try:
-            shares[entry.index], codes[entry.index] = _decrypt_entry(data, private, label, entry)
+            shares[entry.index], codes[entry.index] = _decrypt_entry(facts, private, label, entry, k + 1)
         except ErsError as exc:
             failures.append(exc)
     needed = facts.threshold + 1
@@ -92,9 +122,6 @@ def recover(data, ers_private_key, label: str) -> RecoveredKey:
             raise failures[0]
         reasons = "; ".join(e.message for e in failures)
         raise NotEnoughPartials(f"only {len(shares)} of the {needed} shares needed decrypt: {reasons}")
-    if len(set(codes.values())) != 1:
-        raise RecoveryFailed("the validators' encrypted chain codes differ: "
-                             + ", ".join(f"{i}: {c.hex()}" for i, c in sorted(codes.items())))
     group = facts.group
     subset = tuple(sorted(shares))[:needed]
     secret = group.scalar(0)
@@ -102,17 +129,21 @@ def recover(data, ers_private_key, label: str) -> RecoveredKey:
         secret = secret + shamir.lagrange_at_zero(group, j, subset) * shares[j]
     if group.base_mul(secret) != facts.public_key:
         raise RecoveryFailed("the decrypted shares do not interpolate to the key's private key")
-    return RecoveredKey(facts.key_id, facts.scheme, facts.curve, secret, facts.public_key,
-                        codes[subset[0]])
+    return RecoveredKey(facts.key_id, facts.scheme, facts.curve, secret, facts.public_key, facts.chain_code,
+                        tuple(j for j, same in sorted(codes.items()) if not same))
 
 
 def from_json(obj: dict, scheme: str | None = None) -> RecoveredKey:
-    """A recovered key from ``RecoveredKey.to_json``'s output; ``scheme`` is needed for secp256k1
-    (ECDSA or BIP340), Ed25519 keys are EdDSA."""
+    """A recovered key from ``RecoveredKey.to_json``'s output. The scheme is the output's own, or
+    ``scheme`` (needed for secp256k1, ECDSA or BIP340, when the output does not say it); a
+    public key in the output must be the private key's."""
     if not isinstance(obj, dict):
         raise UsageError("a recovered key is a JSON object")
     curve = obj.get("curve")
-    scheme = scheme or ("eddsa" if curve == "ed25519" else None)
+    stated = obj.get("scheme")
+    if scheme is not None and stated is not None and scheme != stated:
+        raise UsageError(f"the recovered key is a {stated!r} key, not {scheme!r}")
+    scheme = scheme or stated or ("eddsa" if curve == "ed25519" else None)
     if scheme not in st.SCHEMES or curve != st.SCHEMES[scheme]:
         raise UsageError(f"curve {curve!r} with scheme {scheme!r} is no key tssnet makes")
     group = group_by_name(curve)
@@ -125,8 +156,10 @@ def from_json(obj: dict, scheme: str | None = None) -> RecoveredKey:
     if len(raw) != 32 or not 0 < value < group.order or len(chain_code) != st.CHAIN_CODE_SIZE:
         raise UsageError("a recovered key is a 32-byte non-zero scalar and a 32-byte chain code")
     secret = group.scalar(value)
-    return RecoveredKey(str(obj.get("key_id", "")), scheme, group.name, secret, group.base_mul(secret),
-                        chain_code)
+    public_key = group.base_mul(secret)
+    if "public_key" in obj and obj["public_key"] != public_key_hex(scheme, public_key):
+        raise UsageError("the recovered key's public_key is not its private key's")
+    return RecoveredKey(str(obj.get("key_id", "")), scheme, group.name, secret, public_key, chain_code)
 
 
 def child(key: RecoveredKey, path: str | None) -> tuple[Scalar, Point]:
@@ -151,4 +184,4 @@ def sign(key: RecoveredKey, message: bytes, *, path: str | None = None, rng: Rng
                            path=path, rng=rng)
 
 
-__all__ = ["RecoveredKey", "child", "from_json", "recover", "sign"]
+__all__ = ["RecoveredKey", "child", "from_json", "public_key_hex", "recover", "sign"]

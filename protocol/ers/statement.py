@@ -13,11 +13,11 @@ never decides anything), and a Π^log* proof that C encrypts the discrete log of
 The proof's transcript binds the domain, the label, every key fact (the epoch and chain
 code among them), the ERS public key (N, s, t), the index, X_i, the holder and the chain
 code's ciphertext, so that a partial verifies only under the label, key and ERS key it
-was made for, and changing any of its fields (or moving it to another index) breaks it. The ring-Pedersen parameters of the
-range proof are the ERS key's own: the validator does not know their factorisation, which
-is what makes its range proof sound. The recovery key's owner does know it, so the proofs
-convince everyone but that owner, who needs no convincing: it can decrypt and check
-x_i·G = X_i itself, and ``recover`` does.
+was made for, and changing any of its fields (or moving it to another index) breaks it.
+The ring-Pedersen parameters of the range proof are the ERS key's own: the validator does
+not know their factorisation, which is what makes its range proof sound. The recovery
+key's owner does know it, so the proofs convince everyone but that owner, who needs no
+convincing: it can decrypt and check x_i·G = X_i itself, and ``recover`` does.
 """
 
 from __future__ import annotations

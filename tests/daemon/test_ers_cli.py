@@ -66,10 +66,20 @@ def test_keygen_writes_a_public_file_and_a_private_file_for_the_owner_only(ers_d
     assert ers.load_private_key(json.loads(private.read_text())).fingerprint == public.fingerprint
     assert main(["ers", "keygen", "--out", str(ers_dir)]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err
+    fingerprint = public.fingerprint.hex()
+    assert (ers_dir / "ers_fingerprint.txt").read_text() == fingerprint + "\n"
+    assert main(["ers", "fingerprint", str(ers_dir / "ers_public.json")]) == 0
+    assert capsys.readouterr().out == fingerprint + "\n"
+    tampered = json.loads((ers_dir / "ers_public.json").read_text())
+    tampered["s"], tampered["t"] = tampered["t"], tampered["s"]
+    assert main(["ers", "fingerprint", _write(ers_dir.parent / "tampered.json", tampered)]) == 1
+    assert "invalid_ers_key" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("scheme", "n", "t", "parties"), [("ecdsa", 3, 1, (1, 3)), ("eddsa", 5, 2, (5, 2, 4)),
-                                                            ("schnorr", 3, 1, (1, 2, 3))])
+@pytest.mark.parametrize(("scheme", "n", "t", "parties"), [
+    ("ecdsa", 3, 1, (1, 3)), ("ecdsa", 5, 2, (5, 1, 3)), ("eddsa", 3, 1, (3, 2)), ("eddsa", 5, 2, (5, 2, 4)),
+    ("schnorr", 3, 1, (1, 2, 3)),
+])
 def test_combine_validate_recover_flow(tmp_path, ers_dir, capsys, scheme, n, t, parties):
     files = _partial_files(tmp_path, ers_dir, scheme, n, t, parties, wrap=True)
     code, data = _combine(tmp_path, ers_dir, files)
@@ -83,11 +93,12 @@ def test_combine_validate_recover_flow(tmp_path, ers_dir, capsys, scheme, n, t, 
     assert main([*validate, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"valid": True}
     assert main(["ers", "recover", "--ers-private", str(ers_dir / "ers_private.json"), "--label", LABEL,
-                 data, "--json"]) == 0
+                 "--public-key", public_key_hex(key), data, "--json"]) == 0
     captured = capsys.readouterr()
     answer = json.loads(captured.out)
-    assert "whole private key" in captured.err
-    assert set(answer) == {"curve", "private_key", "chain_code"} and answer["chain_code"] == key.chain_code.hex()
+    assert "whole private key" in captured.err and "warning" not in captured.err
+    assert {"curve", "private_key", "chain_code"} <= set(answer) and answer["chain_code"] == key.chain_code.hex()
+    assert (answer["key_id"], answer["scheme"], answer["public_key"]) == (key.key_id, scheme, public_key_hex(key))
     secret = bytes.fromhex(answer["private_key"])
     if scheme == "eddsa":
         public, signature = ed25519_sign_raw(secret, b"cli")
@@ -128,7 +139,9 @@ def test_combine_names_the_validator_with_a_bad_proof(tmp_path, ers_dir, capsys)
     _write(tmp_path / "eddsa-2.json", doc)
     code, target = _combine(tmp_path, ers_dir, files)
     assert code == 1 and not os.path.exists(target)
-    assert "validator 2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "bad_proof: the proof of partial 2 (claims validator 2)" in err
+    assert f"[file {tmp_path / 'eddsa-2.json'}]" in err
     assert _combine(tmp_path, ers_dir, files[:1])[0] == 1
     assert "not_enough_partials" in capsys.readouterr().err
 
@@ -146,12 +159,25 @@ def test_recover_refuses_a_private_key_readable_by_others(tmp_path, ers_dir, cap
     assert main(["ers", "recover", "--ers-private", str(loose), "--label", LABEL, data]) == 0
     assert "private_key" in capsys.readouterr().out
     assert main(["ers", "recover", "--ers-private", str(loose), "--label", "other", data]) == 1
+    other = public_key_hex(shares("ecdsa", 3, 1, "other")[1])
+    capsys.readouterr()
+    assert main(["ers", "recover", "--ers-private", str(loose), "--label", LABEL, "--public-key", other, data]) == 1
+    captured = capsys.readouterr()
+    assert "key_mismatch" in captured.err and captured.out == ""
 
 
 def test_partial_asks_a_node_and_saves_its_answer(tmp_path, ers_dir, capsys):
     from daemon.service import KeygenRequest
+    public = ers.load_public_key(json.loads((ers_dir / "ers_public.json").read_text()))
     with LiveServer() as server:
         server.call(server.fake.start_keygen(KeygenRequest(scheme="eddsa", threshold=1, key_id="k1")))
+        server.fake.ers_allowed_keys = ("ab" * 32,)
+        capsys.readouterr()
+        assert main(["ers", "partial", "--node", server.url, "--api-key", API_KEY, "--key", "k1",
+                     "--ers-public", str(ers_dir / "ers_public.json"), "--label", LABEL,
+                     "--out", str(tmp_path / "n.json")]) == 1
+        assert "ers_key_not_allowed" in capsys.readouterr().err and not (tmp_path / "n.json").exists()
+        server.fake.ers_allowed_keys = (public.fingerprint.hex(),)
         out = tmp_path / "p.json"
         assert main(["ers", "partial", "--node", server.url, "--api-key", API_KEY, "--key", "k1",
                      "--ers-public", str(ers_dir / "ers_public.json"), "--label", LABEL, "--out", str(out)]) == 0
@@ -164,9 +190,9 @@ def test_partial_asks_a_node_and_saves_its_answer(tmp_path, ers_dir, capsys):
         assert "ers_export_disabled" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["keygen", "partial", "combine", "validate", "recover"])
+@pytest.mark.parametrize("command", ["keygen", "fingerprint", "partial", "combine", "validate", "recover"])
 def test_every_subcommand_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["ers", command, "--help"])
     assert exc.value.code == 0
-    assert "--label" in capsys.readouterr().out or command == "keygen"
+    assert "--label" in capsys.readouterr().out or command in ("keygen", "fingerprint")

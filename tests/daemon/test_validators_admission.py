@@ -70,3 +70,40 @@ def test_a_candidate_neither_coordinates_nor_takes_part_until_the_ledger_adds_it
 
     membership.follow(_set((1, 2, 3, 4, 5)), 9)
     assert asyncio.run(admission.authentic(engine, candidate, by_candidate))
+
+
+def test_a_removed_validator_is_refused_as_coordinator_and_participant_once_the_removal_applies():
+    """A node that has applied the removal of validator 4 never admits it; a node whose
+    ledger lags behind an addition refuses the newcomer with a retryable reason."""
+    membership = Membership()
+    membership.follow(_set((1, 2, 3, 4, 5)), 5)
+    engine = _engine(membership)
+    removed = identity(4).peer_id
+    by_removed = _proposal(4, (1, 4))
+    assert asyncio.run(admission.authentic(engine, removed, by_removed))   # before the removal
+    membership.follow(_set((1, 2, 3, 5)), 12)   # the removal took effect at this node's height
+    assert not asyncio.run(admission.authentic(engine, removed, by_removed))
+    with pytest.raises(admission.Refused, match="not a validator here; retry") as refused:
+        asyncio.run(admission.prepare(engine, _proposal(2, (1, 2, 4)).proposal))
+    assert refused.value.code == "not_a_validator"
+    assert removed not in [r.peer_id for r in engine.directory.members()]   # gone from GET /validators
+    assert engine.directory.get(removed) is not None   # its record stays, as a candidate's
+
+    lagging = Membership()
+    lagging.follow(_set((1, 2, 3, 4)), 7)   # has not yet applied the addition of 5
+    with pytest.raises(admission.Refused) as refused:
+        asyncio.run(admission.prepare(_engine(lagging), _proposal(2, (1, 2, 5)).proposal))
+    assert refused.value.code == "not_a_validator"
+
+
+def test_a_ledger_validator_without_a_record_here_is_admitted_with_its_ledger_key():
+    """Indices and identity keys come from the ledger: a record missing on one node shifts
+    nothing and refuses nobody."""
+    membership = Membership()
+    membership.follow(_set((1, 2, 3, 4, 6)), 5)   # no record of 6 on this node
+    engine = _engine(membership)
+    stranger_here = identity(6).peer_id
+    assert asyncio.run(admission.authentic(engine, stranger_here, _proposal(6, (1, 6))))
+    forged = m.SignedProposal(_proposal(6, (1, 6)).proposal, _proposal(2, (1, 6)).signature)
+    assert not asyncio.run(admission.authentic(engine, stranger_here, forged))
+    assert [r.peer_id for r in engine.directory.members()] == list(_set((1, 2, 3, 4, 6)).ids)

@@ -6,6 +6,7 @@ import hashlib
 
 from coincurve import PrivateKey
 
+from ledger.block import genesis_hash
 from ledger.config import LedgerConfig, Validator
 from ledger.crypto import Ed25519Signer
 from ledger.txs import KeygenTx, SignatureTx, ValidatorChange, ValidatorSetTx, sign_approval
@@ -73,22 +74,25 @@ def ed25519_tx(key_id: str, secret: int, n: int) -> SignatureTx:
 
 
 def validator_change(add: tuple[str, ...] = (), remove: tuple[str, ...] = (),
-                     nonce: bytes = b"nonce-1") -> ValidatorChange:
-    """The change adding ``add`` (with their test identity keys) and removing ``remove``."""
+                     nonce: bytes = b"nonce-1", base: int = 0) -> ValidatorChange:
+    """The change adding ``add`` (with their test identity keys) and removing ``remove``,
+    approved when ``base`` changes were committed."""
     added = tuple(sorted((Validator(name, signer(name).public_key) for name in add), key=lambda v: v.id))
-    return ValidatorChange(added, tuple(sorted(remove)), nonce)
+    return ValidatorChange(added, tuple(sorted(remove)), base, nonce)
 
 
 def validator_tx(add: tuple[str, ...] = (), remove: tuple[str, ...] = (), *,
                  approvers: tuple[str, ...] = ("v0", "v1", "v2", "v3"), nonce: bytes = b"nonce-1",
-                 chain_id: str = "test-chain") -> ValidatorSetTx:
+                 chain_id: str = "test-chain", base: int = 0,
+                 config: LedgerConfig | None = None) -> ValidatorSetTx:
     """A change approved by ``approvers`` (by default a quorum of the 4- and 6-validator
-    test chains) on ``chain_id``."""
-    return approve(validator_change(add, remove, nonce), approvers, chain_id)
+    test chains) on ``chain_id`` with the genesis of ``config`` (default ``make_config(4)``)."""
+    return approve(validator_change(add, remove, nonce, base), approvers, chain_id, config)
 
 
 def approve(change: ValidatorChange, approvers: tuple[str, ...] = ("v0", "v1", "v2", "v3"),
-            chain_id: str = "test-chain") -> ValidatorSetTx:
+            chain_id: str = "test-chain", config: LedgerConfig | None = None) -> ValidatorSetTx:
     """``change`` as a transaction with the approvals of ``approvers`` (in id order)."""
-    approvals = tuple(sign_approval(signer(name), chain_id, change) for name in sorted(approvers))
-    return ValidatorSetTx(change.add, change.remove, change.nonce, approvals)
+    genesis = genesis_hash(config if config is not None else make_config(4))
+    approvals = tuple(sign_approval(signer(name), chain_id, genesis, change) for name in sorted(approvers))
+    return ValidatorSetTx.of(change, approvals)

@@ -8,7 +8,7 @@ from ledger.block import make_block, tx_hash
 from ledger.config import Validator, ValidatorSet
 from ledger.mempool import Mempool
 from ledger.state import VALIDATOR_SET_DELAY, LedgerState
-from ledger.txs import InvalidTransaction, ValidatorChange
+from ledger.txs import InvalidTransaction, StaleChange, ValidatorChange
 from ledger.validate import check_block
 from protocol import wire
 from protocol.errors import InvalidProof
@@ -62,7 +62,7 @@ def test_invalid_transaction_never_enters_a_block(config):
 
 def test_change_takes_effect_after_the_delay(config):
     state = LedgerState(config)
-    _commit(state, config, [validator_tx(add=("v6",))])
+    _commit(state, config, [validator_tx(add=("v6",), config=config)])
     committed_at = state.height
     for h in range(committed_at + 1, committed_at + VALIDATOR_SET_DELAY):
         assert "v6" not in state.validators_at(h), h
@@ -74,39 +74,43 @@ def test_change_takes_effect_after_the_delay(config):
 def test_refusals(config):
     state = LedgerState(config)  # six validators
     cases = {
-        "fewer than 4": validator_tx(remove=("v0", "v1", "v2")),
-        "half or more": validator_tx(add=("a", "b", "c"), remove=("v0", "v1", "v2")),
-        "not a validator": validator_tx(remove=("nobody",)),
-        "already a validator": validator_tx(add=("v1",)),
+        "fewer than 4": validator_tx(remove=("v0", "v1", "v2"), config=config),
+        "half or more": validator_tx(add=("a", "b", "c"), remove=("v0", "v1", "v2"), config=config),
+        "not a validator": validator_tx(remove=("nobody",), config=config),
+        "already a validator": validator_tx(add=("v1",), config=config),
+        "names base 1, but the chain has committed only 0": validator_tx(add=("a",), base=1, config=config),
     }
     for reason, tx in cases.items():
         with pytest.raises(InvalidTransaction, match=reason):
             _check(state, tx)
-    _check(state, validator_tx(remove=("v0", "v1")))  # two of six: allowed
+    _check(state, validator_tx(remove=("v0", "v1"), config=config))  # two of six: allowed
 
 
-def test_removals_in_one_block_add_up(config):
+def test_one_change_per_block(config):
+    """A second change in a block was approved at the base the first one moves past."""
     state = LedgerState(config)
-    with pytest.raises(InvalidTransaction, match="half or more"):
-        _check(state, validator_tx(add=("a", "b")), validator_tx(remove=("v0", "v1")),
-               validator_tx(remove=("v2",)))
+    with pytest.raises(StaleChange, match="approved at base 0, but the chain has committed 1"):
+        _check(state, validator_tx(add=("a", "b"), config=config),
+               validator_tx(remove=("v0",), config=config))
 
 
 def test_pending_changes_are_seen_by_later_blocks(config):
     state = LedgerState(config)
-    _commit(state, config, [validator_tx(remove=("v0",))])
+    _commit(state, config, [validator_tx(remove=("v0",), config=config)])
+    assert state.change_count == 1
     with pytest.raises(InvalidTransaction, match="already in the ledger"):
-        _check(state, validator_tx(remove=("v0",)))
-    with pytest.raises(InvalidTransaction, match="not a validator"):
-        _check(state, validator_tx(add=("x",), remove=("v0",)))  # already scheduled for removal
-    _commit(state, config, [validator_tx(remove=("v1",))])
+        _check(state, validator_tx(remove=("v0",), config=config))
+    with pytest.raises(InvalidTransaction, match="not a validator"):   # already scheduled for removal
+        _check(state, validator_tx(add=("x",), remove=("v0",), base=1, config=config))
+    _commit(state, config, [validator_tx(remove=("v1",), base=1, config=config)])
     with pytest.raises(InvalidTransaction, match="fewer than"):
-        _check(state, validator_tx(remove=("v2",)))
+        _check(state, validator_tx(remove=("v2",), base=2, config=config))
 
 
 def test_same_key_for_two_validators_refused(config):
     state = LedgerState(config)
-    clash = approve(ValidatorChange((Validator("new", config.validators[0].public_key),), (), b"n"))
+    clash = approve(ValidatorChange((Validator("new", config.validators[0].public_key),), (), 0, b"n"),
+                    config=config)
     with pytest.raises(InvalidTransaction, match="another validator"):
         _check(state, clash)
 

@@ -99,12 +99,12 @@ def test_transactions_round_trip_and_nothing_else_decodes():
 
 def test_validator_change_shape():
     with pytest.raises(InvalidTransaction):
-        check_validator_change(ValidatorSetTx((), (), b"n", ()))
+        check_validator_change(ValidatorSetTx((), (), 0, b"n", ()))
     with pytest.raises(InvalidTransaction):
         check_validator_change(validator_tx(add=("x",), remove=("x",)))
     twice = validator_tx(add=("x",))
     with pytest.raises(InvalidTransaction):
-        check_validator_change(ValidatorSetTx(twice.add * 2, (), b"n", ()))
-    bad_key = ValidatorSetTx((dataclasses.replace(twice.add[0], public_key=bytes(32)),), (), b"n", ())
+        check_validator_change(ValidatorSetTx(twice.add * 2, (), 0, b"n", ()))
+    bad_key = ValidatorSetTx((dataclasses.replace(twice.add[0], public_key=bytes(32)),), (), 0, b"n", ())
     with pytest.raises(InvalidTransaction):
         check_validator_change(bad_key)

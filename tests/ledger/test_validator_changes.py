@@ -14,7 +14,7 @@ import msgpack
 import pytest
 from nacl.signing import VerifyKey
 
-from ledger.block import make_block, tx_hash
+from ledger.block import genesis_hash, make_block, tx_hash
 from ledger.config import MIN_VALIDATOR_SET_DELAY, Validator
 from ledger.crypto import signing_prefix
 from ledger.mempool import Mempool
@@ -23,7 +23,7 @@ from ledger.txs import (
     APPROVAL_DOMAIN,
     Approval,
     InvalidTransaction,
-    ValidatorChange,
+    StaleChange,
     ValidatorSetTx,
     approval_message,
     change_id,
@@ -66,15 +66,19 @@ def state(config):
     return LedgerState(config)
 
 
-def test_an_approval_is_an_identity_signature_over_the_domain_chain_and_change():
+def test_an_approval_is_an_identity_signature_over_the_domain_chain_and_change(config):
     change = validator_change(add=("new",), nonce=b"n-1")
-    approval = sign_approval(signer("v1"), "test-chain", change)
-    signed = signing_prefix("test-chain") + APPROVAL_DOMAIN + wire.encode(change)
-    assert approval_message(change) == APPROVAL_DOMAIN + wire.encode(change)
+    genesis = genesis_hash(config)
+    approval = sign_approval(signer("v1"), "test-chain", genesis, change)
+    signed = signing_prefix("test-chain") + APPROVAL_DOMAIN + genesis + wire.encode(change)
+    assert approval_message(genesis, change) == APPROVAL_DOMAIN + genesis + wire.encode(change)
     # PyNaCl, independently of the ledger's verifier, accepts exactly these bytes.
     VerifyKey(signer("v1").public_key).verify(signed, approval.signature)
     assert approval.validator == "v1"
     assert change_id(change) != change_id(dataclasses.replace(change, nonce=b"n-2"))
+    assert change_id(change) != change_id(dataclasses.replace(change, base=1))
+    with pytest.raises(UsageError):
+        approval_message(genesis[:31], change)
 
 
 def test_a_quorum_of_approvals_commits_and_the_change_takes_effect_after_the_delay(config, state):
@@ -88,7 +92,7 @@ def test_a_quorum_of_approvals_commits_and_the_change_takes_effect_after_the_del
 def test_the_delay_is_a_chain_parameter():
     config = make_config(4, validator_set_delay=2)
     state = LedgerState(config)
-    _commit(state, config, [validator_tx(add=("new",))])
+    _commit(state, config, [validator_tx(add=("new",), config=config)])
     assert "new" not in state.validators_at(2) and "new" in state.validators_at(3)
     for bad in (MIN_VALIDATOR_SET_DELAY - 1, 0, 17):   # the window is 16
         with pytest.raises(UsageError, match="validator_set_delay"):
@@ -119,16 +123,21 @@ def test_an_approver_outside_the_set_is_refused(state):
         _check(state, validator_tx(add=("new",), approvers=("new", "v0", "v1")))
 
 
-@pytest.mark.parametrize("other", ["nonce", "chain", "change"])
-def test_a_signature_over_something_else_is_refused(state, other):
+@pytest.mark.parametrize("other", ["nonce", "chain", "change", "base", "genesis"])
+def test_a_signature_over_something_else_is_refused(config, state, other):
     change = validator_change(add=("new",), nonce=b"n-1")
+    signed_change, chain, genesis = change, "test-chain", genesis_hash(config)
     if other == "nonce":
-        signed_change, chain = dataclasses.replace(change, nonce=b"n-2"), "test-chain"
+        signed_change = dataclasses.replace(change, nonce=b"n-2")
     elif other == "chain":
-        signed_change, chain = change, "other-chain"
-    else:
-        signed_change, chain = validator_change(add=("newer",), nonce=b"n-1"), "test-chain"
-    forged = sign_approval(signer("v2"), chain, signed_change)
+        chain = "other-chain"
+    elif other == "change":
+        signed_change = validator_change(add=("newer",), nonce=b"n-1")
+    elif other == "base":
+        signed_change = dataclasses.replace(change, base=1)
+    else:   # a chain re-started from another genesis under the same chain id
+        genesis = genesis_hash(make_config(4, genesis_time_ms=1))
+    forged = sign_approval(signer("v2"), chain, genesis, signed_change)
     honest = approve(change, ("v0", "v1"))
     tx = dataclasses.replace(honest, approvals=tuple(sorted(honest.approvals + (forged,),
                                                             key=lambda a: a.validator)))
@@ -169,7 +178,36 @@ def test_a_committed_change_is_never_applied_again(config, state):
         _check(fresh, tx, other_approvals)
     # A new nonce makes a new change (here refused only because "new" is a validator now).
     with pytest.raises(InvalidTransaction, match="already a validator"):
-        _check(state, validator_tx(add=("new",), nonce=b"nonce-2"))
+        _check(state, validator_tx(add=("new",), nonce=b"nonce-2", base=1))
+
+
+def test_old_approvals_never_re_add_a_removed_validator():
+    """The review's replay: two proposals of one addition (nonces a and b) both gather a
+    quorum; a commits, then the newcomer is removed; b, approved before either, stays
+    refused for good instead of re-adding it without fresh approvals."""
+    config = make_config(4, validator_set_delay=2)
+    state = LedgerState(config)
+    a = validator_tx(add=("new",), nonce=b"a", config=config)
+    b = validator_tx(add=("new",), nonce=b"b", config=config)
+    pool = Mempool()
+    pool.admit(tx_hash(wire.encode(b)), wire.encode(b), b, state)
+    _commit(state, config, [a])
+    pool.after_commit((), state)
+    assert len(pool) == 0   # a's commit voided b's approvals: dropped from the mempool
+    for filler in ("f1", "f2"):
+        _commit(state, config, [keygen_tx(filler)[0]])
+    assert "new" in state.current()
+    remove = validator_tx(remove=("new",), nonce=b"c", base=1, approvers=("v0", "v1", "v2", "v3"),
+                          config=config)
+    _commit(state, config, [remove])
+    for filler in ("f3", "f4"):
+        _commit(state, config, [keygen_tx(filler)[0]])
+    assert "new" not in state.current() and "new" not in state.latest()
+    with pytest.raises(StaleChange, match="approved at base 0, but the chain has committed 2"):
+        _check(state, b)
+    with pytest.raises(InvalidProof, match="needs fresh approvals"):
+        _commit(state, config, [b])
+    assert "new" not in state.latest()
 
 
 def test_the_mempool_refuses_a_replayed_change(config, state):
@@ -185,16 +223,17 @@ def test_the_mempool_refuses_a_replayed_change(config, state):
 def test_approvals_count_in_the_set_voting_on_the_block():
     config = make_config(4, validator_set_delay=2)
     state = LedgerState(config)
-    _commit(state, config, [validator_tx(add=("v4",), nonce=b"a")])
+    _commit(state, config, [validator_tx(add=("v4",), nonce=b"a", config=config)])
     # Until the change takes effect v4 is no approver; after it, it is.
-    by_v4 = validator_tx(remove=("v3",), approvers=("v0", "v1", "v4"), nonce=b"b")
+    by_v4 = validator_tx(remove=("v3",), approvers=("v0", "v1", "v4"), nonce=b"b", base=1, config=config)
     with pytest.raises(InvalidTransaction, match="'v4', who is not a validator"):
         _check(state, by_v4)
     _commit(state, config, [keygen_tx("filler")[0]])
     assert "v4" in state.current()
     with pytest.raises(InvalidTransaction, match="needs a quorum of 4"):   # five validators now
         _check(state, by_v4)
-    _check(state, validator_tx(remove=("v3",), approvers=("v0", "v1", "v2", "v4"), nonce=b"b"))
+    _check(state, validator_tx(remove=("v3",), approvers=("v0", "v1", "v2", "v4"), nonce=b"b", base=1,
+                               config=config))
 
 
 def test_only_one_spelling_of_a_change_is_accepted(state):
@@ -223,12 +262,13 @@ def test_a_block_with_a_badly_approved_change_never_commits(config, state):
 def test_the_wire_format_is_bounded_and_the_old_one_retired():
     tx = validator_tx(add=("new",))
     assert decode_tx(wire.encode(tx)) == tx
-    old = wire.encode(ValidatorChange(tx.add, tx.remove, tx.nonce))   # not a transaction
+    old = wire.encode(tx.change())   # not a transaction
     with pytest.raises(EncodingError):
         decode_tx(old)
-    # 0x0422, the format before nonces and approvals, no longer decodes.
-    with pytest.raises(EncodingError):
-        decode_tx(_with_type_id(wire.encode(tx), 0x0422))
+    # 0x0422, the format before nonces and approvals, and 0x0425, before the base, no longer decode.
+    for retired in (0x0422, 0x0425):
+        with pytest.raises(EncodingError):
+            decode_tx(_with_type_id(wire.encode(tx), retired))
     with pytest.raises(EncodingError):
         decode_tx(wire.encode(Approval("v0", bytes(64))))
     for too_long in (dataclasses.replace(tx, nonce=b""), dataclasses.replace(tx, nonce=bytes(33))):
@@ -252,16 +292,18 @@ def _with_nonce(data: bytes, nonce: bytes) -> bytes:
 
 
 def test_a_replica_refuses_a_badly_approved_change_and_commits_a_good_one():
-    sim = Simulation(make_config(4, validator_set_delay=2), seed=11, extra=("v4",))
+    config = make_config(4, validator_set_delay=2)
+    sim = Simulation(config, seed=11, extra=("v4",))
     sim.crash("v4")
     replica = sim.replicas["v1"]
-    for bad in (validator_tx(add=("v4",), approvers=("v0", "v1")),
-                validator_tx(add=("v4",), approvers=("v0", "v1", "v4")),
-                validator_tx(add=("v4",), chain_id="other-chain")):
+    for bad in (validator_tx(add=("v4",), approvers=("v0", "v1"), config=config),
+                validator_tx(add=("v4",), approvers=("v0", "v1", "v4"), config=config),
+                validator_tx(add=("v4",), chain_id="other-chain", config=config),
+                validator_tx(add=("v4",), base=1, config=config)):
         with pytest.raises(InvalidTransaction):
             replica.submit(bad)
     assert len(replica.mempool) == 0
-    good = validator_tx(add=("v4",), approvers=("v1", "v2", "v3"))
+    good = validator_tx(add=("v4",), approvers=("v1", "v2", "v3"), config=config)
     sim.submit("v2", [good])
     assert sim.run(lambda: all(sim.replicas[v].height == 1 for v in ("v0", "v1", "v2", "v3")),
                    max_time=30.0)
@@ -271,4 +313,22 @@ def test_a_replica_refuses_a_badly_approved_change_and_commits_a_good_one():
     replica.submit(good)
     assert len(replica.mempool) == 0
     with pytest.raises(InvalidTransaction, match="committed already"):
-        replica.submit(validator_tx(add=("v4",), approvers=("v0", "v1", "v2")))
+        replica.submit(validator_tx(add=("v4",), approvers=("v0", "v1", "v2"), config=config))
+
+
+def test_the_mempool_holds_one_transaction_per_change(config, state):
+    pool = Mempool()
+    variants = [validator_tx(add=("x",), nonce=b"z", approvers=combo)
+                for combo in (("v0", "v1", "v2"), ("v0", "v1", "v3"), ("v1", "v2", "v3"),
+                              ("v0", "v1", "v2", "v3"))]
+    for tx in variants:
+        pool.admit(tx_hash(wire.encode(tx)), wire.encode(tx), tx, state)
+    assert len(pool) == 1
+    first = tx_hash(wire.encode(variants[0]))
+    assert first in pool
+    pool.discard([first])   # once it is gone, another carrier of the change may enter
+    pool.admit(tx_hash(wire.encode(variants[1])), wire.encode(variants[1]), variants[1], state)
+    assert len(pool) == 1
+    other = validator_tx(add=("y",), nonce=b"z")
+    pool.admit(tx_hash(wire.encode(other)), wire.encode(other), other, state)
+    assert len(pool) == 2

@@ -62,6 +62,8 @@ class FakeService:
         self.proposals: dict[tuple, dict] = {}
         #: whether POST /v1/keys/{id}/ers/partial answers (a real node's enable_ers_export)
         self.ers_export_enabled = True
+        #: the fingerprints a real node's ers_allowed_keys would list (tests set them)
+        self.ers_allowed_keys: tuple[str, ...] = ()
 
     def _record(self, name: str, *args) -> None:
         self.calls.append((name, args))
@@ -219,6 +221,17 @@ class FakeService:
         self._ledger()
         return list(self.proposals.values())
 
+    async def withdraw_validator_change(self, change_id: str) -> dict:
+        """As the real node: forget a proposal held here; 404 for an unknown id."""
+        self._record("withdraw_validator_change", change_id)
+        self._ledger()
+        for key, proposal in self.proposals.items():
+            if proposal["id"] == change_id:
+                del self.proposals[key]
+                self.mutations += 1
+                return proposal
+        raise NotFound(f"no validator change {change_id!r} is held here")
+
     async def ledger_status(self) -> dict:
         self._record("ledger_status")
         blocks = self._ledger()
@@ -238,14 +251,19 @@ class FakeService:
         return blocks[height - 1]
 
     async def ers_partial(self, key_id: str, ers_public_key: dict, label: str) -> dict:
-        """As the real node: 403 when disabled, 404 for an unknown key, 400 for an ERS key that fails
-        its checks; then a stand-in partial of the documented shape (no real share to encrypt)."""
+        """As the real node: 403 when disabled or for an ERS key not in ``ers_allowed_keys``, 404 for
+        an unknown key, 400 for an ERS key that fails its checks; then a stand-in partial of the
+        documented shape (no real share to encrypt)."""
         self._record("ers_partial", key_id, ers_public_key, label)
-        ers_export.check_enabled(SimpleNamespace(enable_ers_export=self.ers_export_enabled))
+        config = SimpleNamespace(enable_ers_export=self.ers_export_enabled, ers_allowed_keys=self.ers_allowed_keys)
+        ers_export.check_enabled(config)
+        fingerprint = ers_export.fingerprint_of(ers_public_key)
+        ers_export.check_allowed(config, fingerprint)
         key = self._lookup(key_id)
         ers_export.load_ers_key(ers_public_key)
         return {"version": 1, "type": "tssnet-ers-partial", "key_id": key_id, "scheme": key.scheme,
-                "curve": key.curve, "index": key.party, "holder": self.peer_id, "share_ciphertext": "1",
+                "curve": key.curve, "epoch": 0, "chain_code": "00" * 32, "ers_key": fingerprint,
+                "index": key.party, "holder": self.peer_id, "share_ciphertext": "1",
                 "chain_code_ciphertext": "1", "proof": ""}
 
     def _ledger(self) -> list[dict]:

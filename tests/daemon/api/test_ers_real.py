@@ -1,12 +1,15 @@
 """Emergency recovery through the real nodes' HTTP APIs (in-process cluster, real stores and sessions).
 
-Five validators with enable_ers_export make 3-of-5 keys (ECDSA by CGGMP21, Ed25519 by FROST);
-each node's API gives its partial through the SDK; the partials combine, validate against the
+Five validators with enable_ers_export (and the test recovery key in ers_allowed_keys) make
+3-of-5 keys (ECDSA by CGGMP21, Ed25519 by FROST); each node's API gives its partial through the SDK; the partials combine, validate against the
 public key the node shows, and recover offline to a key that signs outside tssnet. A node
-without the option answers 403 and, like every refused request, leaves every store unchanged.
+without the option, or asked for a recovery key it does not list, answers 403 and, like
+every refused request, leaves every store unchanged. Every export is logged at WARNING.
 """
 
 from __future__ import annotations
+
+import logging
 
 import coincurve
 import pytest
@@ -54,7 +57,8 @@ class EveryNodeServed(LiveServer):
 
 @pytest.fixture(scope="module")
 def nodes():
-    with EveryNodeServed(5, KEYS, enable_ers_export=True) as served:
+    with EveryNodeServed(5, KEYS, enable_ers_export=True, ers_allowed_keys=(ers_public().fingerprint.hex(),)) \
+            as served:
         yield served
 
 
@@ -83,11 +87,16 @@ def test_ecdsa_3_of_5_recovers_from_partials_over_http(nodes, which):
     assert child_private.public_key.format().hex() == child["public_key"]
 
 
-def test_ed25519_3_of_5_recovers_and_signs_for_pynacl(nodes):
+def test_ed25519_3_of_5_recovers_and_signs_for_pynacl(nodes, caplog):
     key = sdk.Client(nodes.urls[0], API_KEY).key("ed-3of5")
-    data = sdk.recovery_info_combine(_partials(nodes, "ed-3of5", (1, 3, 4)), ers_public(), LABEL)
-    sdk.recovery_info_validate(data, ers_public(), LABEL, key["public_key"])
-    answer = sdk.recover_key(data, ers_private(), LABEL)
+    with caplog.at_level(logging.WARNING, logger="tssnet.ers"):
+        data = sdk.recovery_info_combine(_partials(nodes, "ed-3of5", (1, 3, 4)), ers_public(), LABEL)
+    exports = [r.getMessage() for r in caplog.records if "emergency-recovery export" in r.getMessage()]
+    assert len(exports) == 3
+    assert all("ed-3of5" in m and ers_public().fingerprint.hex() in m and repr(LABEL) in m for m in exports)
+    sdk.recovery_info_validate(data, ers_public(), LABEL, key["public_key"], chain_code=key["chain_code"])
+    answer = sdk.recover_key(data, ers_private(), LABEL, key["public_key"])
+    assert (answer["key_id"], answer["scheme"], answer["public_key"]) == ("ed-3of5", "eddsa", key["public_key"])
     public, signature = ed25519_sign_raw(bytes.fromhex(answer["private_key"]), b"after the disaster")
     assert public.hex() == key["public_key"]
     assert ed25519_verifies(public, b"after the disaster", signature)
@@ -111,8 +120,8 @@ def test_bad_requests_leave_every_store_unchanged(nodes):
     async def dump():
         return [await node.dump() for node in nodes.cluster.nodes]
     before = nodes.call(dump())
-    tampered = ers_public().to_json()
-    tampered["t"] = tampered["s"]
+    # The allowed key's numbers with another key's proof: allowed by fingerprint, refused by its proof.
+    tampered = dict(ers_public().to_json(), mod_proof=ers_public(1).to_json()["mod_proof"])
     for body, status in (({"ers_public_key": tampered, "label": LABEL}, 400),
                          ({"ers_public_key": ers_public().to_json(), "label": ""}, 400)):
         response = requests.post(nodes.urls[0] + "/v1/keys/cmp-3of5/ers/partial", json=body, headers=AUTH,
@@ -122,6 +131,11 @@ def test_bad_requests_leave_every_store_unchanged(nodes):
                              json={"ers_public_key": ers_public().to_json(), "label": LABEL}, headers=AUTH,
                              timeout=60)
     assert response.status_code == 404 and response.json()["error"]["type"] == "key_id_not_exists"
+    # A recovery key of the client's own (well formed, proofs and all) but not in ers_allowed_keys.
+    response = requests.post(nodes.urls[0] + "/v1/keys/cmp-3of5/ers/partial",
+                             json={"ers_public_key": ers_public(1).to_json(), "label": LABEL}, headers=AUTH,
+                             timeout=60)
+    assert response.status_code == 403 and response.json()["error"]["type"] == "ers_key_not_allowed"
     assert nodes.call(dump()) == before
 
 

@@ -51,6 +51,12 @@ def peer(cluster: Cluster, index: int) -> str:
     return cluster.nodes[index - 1].peer_id
 
 
+def change_block_of(cluster: Cluster, index: int) -> dict | None:
+    """The first block of node ``index``'s ledger with a validator-set change, if any yet."""
+    return next((b for b in get(cluster, index, "/v1/ledger/blocks?limit=100")["blocks"]
+                 if any(t["type"] == "validator_set" for t in b["transactions"])), None)
+
+
 def members(cluster: Cluster, index: int) -> list[str]:
     return [v["peer_id"] for v in cluster.client(index).validators()]
 
@@ -77,8 +83,8 @@ def test_a_candidate_is_added_by_approved_change_and_then_takes_part_in_a_keygen
     wait_for(lambda: all(c["committed"] for c in cluster.client(4).validator_changes()
                          if c["id"] == first["id"]) and cluster.client(4).validator_changes(),
              "the change committed")
-    change_block = next(b for b in get(cluster, 1, "/v1/ledger/blocks?limit=100")["blocks"]
-                        if any(t["type"] == "validator_set" for t in b["transactions"]))
+    # Node 4 saw the commit; node 1 may still be a block behind: wait for it to hold the block.
+    change_block = wait_for(lambda: change_block_of(cluster, 1), "node 1 holds the change's block")
     tx = next(t for t in change_block["transactions"] if t["type"] == "validator_set")
     assert tx["add"] == [newcomer] and tx["remove"] == []
     assert len(tx["approvers"]) >= 3 and set(tx["approvers"]) <= set(founders)

@@ -15,9 +15,10 @@ from tests.ledger.sim import Simulation
 
 @cache
 def committed_blocks() -> tuple[CommittedBlock, ...]:
-    sim = Simulation(make_config(5), seed=7)
+    config = make_config(5)
+    sim = Simulation(config, seed=7)
     keygen, secret = keygen_tx("view-key")
-    for txs in ([keygen], [ecdsa_tx("view-key", secret, 1)], [validator_tx(remove=("v4",))]):
+    for txs in ([keygen], [ecdsa_tx("view-key", secret, 1)], [validator_tx(remove=("v4",), config=config)]):
         count = len(sim.replicas["v0"].state.tx_hashes) + 1
         assert not sim.submit("v0", txs)
         assert sim.run(lambda count=count: sim.committed_everywhere(count), max_time=60.0)

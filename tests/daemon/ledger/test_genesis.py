@@ -42,6 +42,21 @@ def test_save_load_round_trip_and_config(tmp_path):
     assert loaded.has_validator(IDENTITIES[0].peer_id) and not loaded.has_validator(IDENTITIES[4].peer_id)
 
 
+def test_every_consensus_parameter_is_in_the_genesis_hash(tmp_path):
+    """Two genesis files that differ only in a parameter that decides whether a block is
+    valid (the validator-set delay, the block limits) never share a hash, so their nodes
+    never join one chain; a local tuning knob (timeouts) leaves the hash alone."""
+    base = LedgerGenesis.from_json(document())
+    hashes = {base.hash()}
+    for knob, value in (("validator_set_delay", 3), ("max_txs_per_block", 7), ("max_block_bytes", 5000)):
+        other = LedgerGenesis.from_json(document(**{knob: value}))
+        path = tmp_path / f"{knob}.json"
+        other.save(path)
+        hashes.add(LedgerGenesis.load(path).hash())
+    assert len(hashes) == 4
+    assert LedgerGenesis.from_json(document(base_timeout=2.0)).hash() == base.hash()
+
+
 def test_knobs_left_out_take_the_ledger_defaults():
     doc = document()
     for knob in ("base_timeout", "checkpoint_interval", "window", "max_txs_per_block"):

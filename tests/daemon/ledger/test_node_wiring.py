@@ -46,9 +46,20 @@ def test_a_node_missing_from_the_genesis_follows_the_chain_as_a_candidate(tmp_pa
         assert ledger is not None
         assert "is not a validator" in caplog.records[0].getMessage()
         assert "follows the chain" in caplog.records[0].getMessage()
-        # From the moment it exists, the ledger's set decides: the stranger is no member.
+        # From the moment it exists, the ledger decides: until its store is replayed nobody
+        # is a member (not even the genesis validators, whom the chain may have removed).
         assert membership.ledger_driven and not membership.admits(stranger.peer_id)
-        assert all(membership.admits(m.peer_id) for m in members)
+        assert not any(membership.admits(m.peer_id) for m in members)
+        assert membership.validators is None
+
+        async def started() -> None:
+            try:
+                await ledger.start()
+                assert all(membership.admits(m.peer_id) for m in members)
+                assert not membership.admits(stranger.peer_id)
+            finally:
+                await ledger.stop()
+        asyncio.run(started())
     finally:
         asyncio.run(ledger.stop())
 

@@ -63,6 +63,24 @@ def test_meaning_is_checked_by_the_service_and_refusals_change_nothing():
     run_with_client(test)
 
 
+def test_a_proposal_is_withdrawn_with_delete_and_unknown_ids_are_404():
+    async def test(client, fake):
+        proposal = await (await client.post("/v1/validators/changes", json={"add": [NEW]},
+                                            headers=AUTH)).json()
+        answer = await client.delete(f"/v1/validators/changes/{proposal['id']}", headers=AUTH)
+        assert answer.status == 200 and (await answer.json())["id"] == proposal["id"]
+        listed = await (await client.get("/v1/validators/changes", headers=AUTH)).json()
+        assert listed == {"changes": []}
+        for bad in (proposal["id"], "zz" * 32, "AB" * 32, "ab" * 31, "x"):
+            again = await client.delete(f"/v1/validators/changes/{bad}", headers=AUTH)
+            assert again.status == 404, bad
+            assert (await again.json())["error"]["type"] == "not_found"
+        unauthenticated = await client.delete(f"/v1/validators/changes/{proposal['id']}")
+        assert unauthenticated.status == 401
+        assert [c[0] for c in fake.calls].count("withdraw_validator_change") == 2   # bad ids stop early
+    run_with_client(test)
+
+
 def test_a_node_without_a_ledger_says_so():
     fake = FakeService()
     fake.ledger_enabled = False
@@ -94,6 +112,12 @@ def test_the_sdk_and_the_cli(capsys):
         same = node.propose_validator_change(add=[NEW], nonce=bytes.fromhex(proposal["nonce"]))
         assert same["id"] == proposal["id"]
         assert node.validator_changes() == [same]
+        assert node.withdraw_validator_change(same["id"])["id"] == same["id"]
+        assert node.validator_changes() == []
+        with pytest.raises(ApiError) as missing:
+            node.withdraw_validator_change(same["id"])
+        assert missing.value.status == 404
+        proposal = node.propose_validator_change(add=[NEW])
         with pytest.raises(ApiError) as refused:
             node.propose_validator_change(add=[NEW], remove=[NEW])
         assert refused.value.status == 400

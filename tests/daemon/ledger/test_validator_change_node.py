@@ -21,7 +21,8 @@ from daemon.membership import Membership
 from daemon.router import Router
 from daemon.store.aio import AsyncStore
 from daemon.store.sqlite import SqliteStore
-from daemon.validator_changes import STORE_PREFIX, TOPIC, ApprovalNote, ValidatorChanges
+from daemon.validator_changes import TOPIC, ValidatorChanges
+from daemon.validator_proposals import STORE_PREFIX, ApprovalNote
 from daemon.validators import ValidatorDirectory, ValidatorRecord
 from ledger.crypto import Ed25519Signer
 from ledger.txs import decode_tx, sign_approval
@@ -141,14 +142,14 @@ def test_a_candidate_becomes_a_validator_once_a_quorum_approved_and_the_change_t
 
         # Replaying the committed change is refused, at the API and by the ledger (the same
         # transaction, or the same change with other approvals).
-        with pytest.raises(BadRequest, match="a validator already"):
+        with pytest.raises(BadRequest, match="already a validator"):
             await v0.changes.propose([new], [], nonce)
         with pytest.raises(Conflict, match="already in the ledger"):
             await v1.ledger.submit(block.txs[0])
         committed = decode_tx(block.txs[0])
         others = dataclasses.replace(committed, approvals=tuple(
             sign_approval(Ed25519Signer(p.peer_id, p.identity.seed), network.genesis.chain_id,
-                          committed.change()) for p in sorted((v1, v2, v3), key=lambda p: p.peer_id)))
+                          network.genesis.hash(), committed.change()) for p in sorted((v1, v2, v3), key=lambda p: p.peer_id)))
         with pytest.raises(BadRequest, match="committed already"):
             await v1.ledger.submit(others)
 
@@ -159,7 +160,7 @@ def test_a_candidate_becomes_a_validator_once_a_quorum_approved_and_the_change_t
         try:
             [kept] = again.list()
             assert kept["id"] == first["id"] and kept["committed"]
-            assert kept["approvers"] == sorted([v0.peer_id, v1.peer_id, v2.peer_id])
+            assert kept == v3.changes.list()[0] and v0.peer_id in kept["approvers"]
         finally:
             await again.stop()
 
@@ -173,12 +174,12 @@ def test_bad_proposals_are_refused_and_change_nothing(tmp_path):
         before = dict(await v0.store.scan(STORE_PREFIX))
         cases = {
             "no verified record": ([network.identities[0].peer_id[:-3] + "xyz"], []),
-            "a validator already": ([v1.peer_id], []),
+            "already a validator": ([v1.peer_id], []),
             "is not a validator": ([], [new]),
-            "would leave 3 validators": ([], [v1.peer_id]),
-            "would leave 2 validators": ([], [v0.peer_id, v1.peer_id]),
+            "fewer than 4 validators": ([], [v1.peer_id]),
+            "may not leave fewer than 4": ([], [v0.peer_id, v1.peer_id]),
             "appears twice": ([new], [new]),
-            "at least one": ([], []),
+            "changes nothing": ([], []),
         }
         for reason, (add, remove) in cases.items():
             with pytest.raises(BadRequest, match=reason):
@@ -202,21 +203,28 @@ def test_forged_and_foreign_approvals_are_ignored(tmp_path):
         new = candidate.peer_id
         proposal = await v0.changes.propose([new], [], b"\x01" * 16)
         await wait_until(lambda: all(len(p.changes.list()) == 1 for p in network.peers))
-        change = v1.changes._proposals[proposal["id"]].change
-        chain = network.genesis.chain_id
+        change = v1.changes._book.get(proposal["id"]).change
+        chain, genesis = network.genesis.chain_id, network.genesis.hash()
 
         def signer(peer: Peer) -> Ed25519Signer:
             return Ed25519Signer(peer.peer_id, peer.identity.seed)
 
         notes = {
-            "by a candidate": ApprovalNote(chain, change, sign_approval(signer(candidate), chain, change)),
-            "for another chain": ApprovalNote("other", change, sign_approval(signer(v1), "other", change)),
-            "signed for another chain": ApprovalNote(chain, change, sign_approval(signer(v1), "other", change)),
+            "by a candidate": ApprovalNote(chain, change, sign_approval(signer(candidate), chain, genesis,
+                                                                        change)),
+            "for another chain": ApprovalNote("other", change, sign_approval(signer(v1), "other", genesis,
+                                                                             change)),
+            "signed for another chain": ApprovalNote(chain, change, sign_approval(signer(v1), "other", genesis,
+                                                                                  change)),
+            "signed for another genesis": ApprovalNote(chain, change, sign_approval(signer(v1), chain,
+                                                                                    bytes(32), change)),
             "signed by another validator": ApprovalNote(
-                chain, change, dataclasses.replace(sign_approval(signer(v2), chain, change),
+                chain, change, dataclasses.replace(sign_approval(signer(v2), chain, genesis, change),
                                                    validator=v1.peer_id)),
             "over another nonce": ApprovalNote(chain, change, sign_approval(
-                signer(v1), chain, dataclasses.replace(change, nonce=b"\x02" * 16))),
+                signer(v1), chain, genesis, dataclasses.replace(change, nonce=b"\x02" * 16))),
+            "over another base": ApprovalNote(chain, change, sign_approval(
+                signer(v1), chain, genesis, dataclasses.replace(change, base=1))),
         }
         for note in notes.values():
             await candidate.transport.publish(TOPIC, wire.encode(note))
@@ -227,7 +235,7 @@ def test_forged_and_foreign_approvals_are_ignored(tmp_path):
             assert held["approvers"] == [v0.peer_id], (peer.peer_id, held)
             assert not held["submitted"]
         # v1's own honest approval, relayed by the candidate, counts: approvals speak for themselves.
-        honest = ApprovalNote(chain, change, sign_approval(signer(v1), chain, change))
+        honest = ApprovalNote(chain, change, sign_approval(signer(v1), chain, genesis, change))
         await candidate.transport.publish(TOPIC, wire.encode(honest))
         await wait_until(lambda: v2.changes.list()[0]["approvers"] == sorted([v0.peer_id, v1.peer_id]))
 

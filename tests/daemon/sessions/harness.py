@@ -54,6 +54,9 @@ class Directory:
     def members(self):
         return list(self._members)
 
+    def candidates(self):
+        return []   # no ledger here: every known validator is a member
+
     def get(self, peer_id):
         return next((r for r in self._members if r.peer_id == peer_id), None)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -9,7 +10,9 @@ import pytest
 
 from protocol import ers
 from protocol.ers import fields
+from protocol.ers import statement as st
 from protocol.ers.combine import parse_recovery_data
+from protocol.rng import SeededRng
 from tests.protocol.ers.helpers import (
     LABEL,
     ers_public,
@@ -43,11 +46,13 @@ def test_honest_partials_combine_and_validate(scheme):
     ers.validate(data, ers_public(), LABEL, shares(scheme, N, T)[1].public_key.encode())
 
 
-def test_the_chain_code_and_share_are_not_in_the_clear():
+def test_the_share_is_not_in_the_clear_and_the_chain_code_is_the_keys():
     doc = partial_json("ecdsa", N, T, 1)
     share = shares("ecdsa", N, T)[1]
     text = json.dumps(doc)
-    assert share.chain_code.hex() not in text and format(int(share.x), "x") not in text
+    assert format(int(share.x), "x") not in text and int(share.x).to_bytes(32, "big").hex() not in text
+    # The chain code is public to holders: it travels in the clear, bound by the proof.
+    assert doc["chain_code"] == share.chain_code.hex() and doc["epoch"] == share.epoch
 
 
 def test_any_t_plus_1_and_extra_partials_combine():
@@ -100,14 +105,12 @@ def test_a_partial_made_for_another_ers_key_is_refused():
 
 def test_a_swapped_partial_is_refused():
     one, two = partial_json("ecdsa", N, T, 1), partial_json("ecdsa", N, T, 2)
-    # Party 2's ciphertexts and proof presented as party 1's (index and stated share moved too).
-    moved = dict(two, index=1, public_share=one["public_share"], holder=one["holder"])
+    # Party 2's ciphertexts and proof presented as party 1's.
+    moved = dict(two, index=1, holder=one["holder"])
     with pytest.raises(ers.BadPartialProof) as caught:
-        ers.combine([moved, two], ers_public(), LABEL)
-    assert caught.value.index == 1
-    # Index changed but the stated public share is still party 2's: refused before the proof.
-    with pytest.raises(ers.KeyMismatch, match="swapped"):
-        ers.combine([one, dict(two, index=3)], ers_public(), LABEL)
+        ers.combine([two, moved], ers_public(), LABEL)
+    assert (caught.value.index, caught.value.position) == (1, 2)
+    assert caught.value.message.startswith("the proof of partial 2 (claims validator 1, holder 12D3KooWPeer1)")
 
 
 def test_a_validator_with_a_bad_proof_is_named():
@@ -116,8 +119,31 @@ def test_a_validator_with_a_bad_proof_is_named():
     bad["proof"] = partial_json("schnorr", N, T, 3)["proof"]
     with pytest.raises(ers.BadPartialProof) as caught:
         ers.combine([good[0], bad, good[1]], ers_public(), LABEL)
-    assert (caught.value.index, caught.value.holder) == (2, "12D3KooWPeer2")
-    assert "validator 2 (12D3KooWPeer2)" in caught.value.message and caught.value.kind == "bad_proof"
+    assert (caught.value.index, caught.value.holder, caught.value.position) == (2, "12D3KooWPeer2", 2)
+    assert "partial 2 (claims validator 2, holder 12D3KooWPeer2)" in caught.value.message
+    assert caught.value.kind == "bad_proof"
+
+
+def test_partials_of_two_epochs_do_not_combine_and_the_error_says_epoch():
+    refreshed = dataclasses.replace(shares("ecdsa", N, T)[2], epoch=1)
+    other = ers.make_partial(refreshed, ers_public(), LABEL, SeededRng("epoch"), holder="12D3KooWPeer2")
+    ers.verify_partial(other, ers_public(), LABEL)     # a partial of epoch 1 is fine alone
+    with pytest.raises(ers.KeyMismatch, match="in epoch .epoch 1, not 0: the key was refreshed") as caught:
+        ers.combine([partial_json("ecdsa", N, T, 1), other.to_json()], ers_public(), LABEL)
+    assert caught.value.position == 2
+    doc = data_json()
+    with pytest.raises(ers.BadPartialProof, match="epoch"):
+        ers.validate(dict(doc, epoch=1), ers_public(), LABEL, key_hex("ecdsa"))
+
+
+def test_validate_checks_the_chain_code_when_given():
+    share = shares("ecdsa", N, T)[1]
+    ers.validate(data_json(), ers_public(), LABEL, key_hex("ecdsa"), chain_code=share.chain_code.hex())
+    ers.validate(data_json(), ers_public(), LABEL, key_hex("ecdsa"), chain_code=share.chain_code)
+    with pytest.raises(ers.KeyMismatch, match="another chain code"):
+        ers.validate(data_json(), ers_public(), LABEL, key_hex("ecdsa"), chain_code="11" * 32)
+    with pytest.raises(ers.MalformedErsData, match="chain code"):
+        ers.validate(data_json(), ers_public(), LABEL, key_hex("ecdsa"), chain_code="11")
 
 
 def test_a_public_share_off_the_polynomial_is_refused():
@@ -136,54 +162,82 @@ def _bumped_int(text: str) -> str:
     return format(int(text, 16) + 1, "x")
 
 
+def _scheme_changed_error() -> type:
+    # An ECDSA key read as BIP340: refused by shape when its y is odd, by the proof otherwise.
+    odd = not shares("ecdsa", N, T)[1].public_key.has_even_y()
+    return ers.MalformedErsData if odd else ers.BadPartialProof
+
+
+# field: (tampering, error of the partial alone, error of combining it with partial 1)
 PARTIAL_TAMPERING = {
-    "key_id": lambda d: "cmp-3-1x",
-    "scheme": lambda d: "schnorr",
-    "curve": lambda d: "ed25519",
-    "public_key": lambda d: d["public_shares"][0],
-    "threshold": lambda d: 2,
-    "parties": lambda d: [1, 2, 4],
-    "public_shares": lambda d: [d["public_shares"][1], d["public_shares"][0], d["public_shares"][2]],
-    "ers_key": lambda d: "00" * 32,
-    "index": lambda d: 3,
-    "holder": lambda d: "12D3KooWSomeoneElse",
-    "public_share": lambda d: d["public_shares"][0],
-    "share_ciphertext": lambda d: _bumped_int(d["share_ciphertext"]),
-    "chain_code_ciphertext": lambda d: _bumped_int(d["chain_code_ciphertext"]),
-    "proof": lambda d: partial_json("ecdsa", N, T, 1)["proof"],
-    "version": lambda d: 2,
-    "type": lambda d: "tssnet-ers-recovery-data",
+    "key_id": (lambda d: "cmp-3-1x", ers.BadPartialProof, ers.KeyMismatch),
+    "scheme": (lambda d: "schnorr", _scheme_changed_error, None),
+    "curve": (lambda d: "ed25519", ers.MalformedErsData, ers.MalformedErsData),
+    "epoch": (lambda d: d["epoch"] + 1, ers.BadPartialProof, ers.KeyMismatch),
+    "public_key": (lambda d: d["public_shares"][0], ers.InconsistentShares, ers.KeyMismatch),
+    "chain_code": (lambda d: "ab" * 32, ers.BadPartialProof, ers.KeyMismatch),
+    "threshold": (lambda d: 2, ers.BadPartialProof, ers.KeyMismatch),
+    "parties": (lambda d: [1, 2, 4], ers.InconsistentShares, ers.KeyMismatch),
+    "public_shares": (lambda d: [d["public_shares"][1], d["public_shares"][0], d["public_shares"][2]],
+                      ers.InconsistentShares, ers.KeyMismatch),
+    "ers_key": (lambda d: "00" * 32, ers.KeyMismatch, ers.KeyMismatch),
+    "index": (lambda d: 3, ers.BadPartialProof, ers.BadPartialProof),
+    "holder": (lambda d: "12D3KooWSomeoneElse", ers.BadPartialProof, ers.BadPartialProof),
+    "share_ciphertext": (lambda d: _bumped_int(d["share_ciphertext"]), ers.BadPartialProof, ers.BadPartialProof),
+    "chain_code_ciphertext": (lambda d: _bumped_int(d["chain_code_ciphertext"]), ers.BadPartialProof,
+                              ers.BadPartialProof),
+    "proof": (lambda d: partial_json("ecdsa", N, T, 1)["proof"], ers.BadPartialProof, ers.BadPartialProof),
+    "version": (lambda d: 2, ers.MalformedErsData, ers.MalformedErsData),
+    "type": (lambda d: "tssnet-ers-recovery-data", ers.MalformedErsData, ers.MalformedErsData),
 }
+
+
+def _expected(kind) -> type:
+    return kind() if kind is _scheme_changed_error else kind
 
 
 @pytest.mark.parametrize("field", sorted(PARTIAL_TAMPERING))
 def test_every_field_of_a_partial_is_covered(field):
+    tamper, alone, combined = PARTIAL_TAMPERING[field]
     doc = dict(partial_json("ecdsa", N, T, 2))
-    doc[field] = PARTIAL_TAMPERING[field](doc)
-    with pytest.raises(ers.ErsError):
-        ers.combine([partial_json("ecdsa", N, T, 1), doc], ers_public(), LABEL)
-    with pytest.raises(ers.ErsError):
+    doc[field] = tamper(doc)
+    with pytest.raises(ers.ErsError) as caught:
         ers.verify_partial(doc, ers_public(), LABEL)
+    assert type(caught.value) is _expected(alone), caught.value.message
+    with pytest.raises(ers.ErsError) as caught:
+        ers.combine([partial_json("ecdsa", N, T, 1), doc], ers_public(), LABEL)
+    assert type(caught.value) is _expected(combined or alone), caught.value.message
+    assert caught.value.position == 2
 
 
 def test_the_tampering_table_covers_every_field():
     assert set(PARTIAL_TAMPERING) == set(partial_json("ecdsa", N, T, 2))
 
 
-ENTRY_TAMPERING = {name: PARTIAL_TAMPERING[name] for name in
-                   ("index", "holder", "share_ciphertext", "chain_code_ciphertext", "proof")}
+DATA_TAMPERING = {   # field of the recovery data: the error of validate
+    "key_id": ers.BadPartialProof, "scheme": _scheme_changed_error, "curve": ers.MalformedErsData,
+    "epoch": ers.BadPartialProof, "public_key": ers.KeyMismatch, "chain_code": ers.BadPartialProof,
+    "threshold": ers.BadPartialProof, "parties": ers.InconsistentShares, "public_shares": ers.InconsistentShares,
+    "ers_key": ers.KeyMismatch, "version": ers.MalformedErsData, "type": ers.MalformedErsData,
+}
 
 
-@pytest.mark.parametrize("field", sorted(set(PARTIAL_TAMPERING) - {"index", "holder", "public_share",
-                                                                     "share_ciphertext", "proof",
-                                                                     "chain_code_ciphertext"}))
+@pytest.mark.parametrize("field", sorted(DATA_TAMPERING))
 def test_every_top_level_field_of_the_recovery_data_is_covered(field):
     doc = data_json()
-    doc[field] = PARTIAL_TAMPERING[field](doc)
+    doc[field] = PARTIAL_TAMPERING[field][0](doc)
     if field == "type":
         doc["type"] = "tssnet-ers-partial"
-    with pytest.raises(ers.ErsError):
+    with pytest.raises(ers.ErsError) as caught:
         ers.validate(doc, ers_public(), LABEL, key_hex("ecdsa"))
+    assert type(caught.value) is _expected(DATA_TAMPERING[field]), caught.value.message
+
+
+def test_the_data_tampering_table_covers_every_top_level_field():
+    assert set(DATA_TAMPERING) | {"partials"} == set(data_json())
+
+
+ENTRY_TAMPERING = {name: PARTIAL_TAMPERING[name][0] for name in st.ENTRY_FIELDS}
 
 
 @pytest.mark.parametrize("field", sorted(ENTRY_TAMPERING))
@@ -198,8 +252,12 @@ def test_every_field_of_every_entry_of_the_recovery_data_is_covered(field, which
     if field == "proof" and entry["proof"] == doc["partials"][which]["proof"]:
         entry["proof"] = doc["partials"][1]["proof"]
     doc["partials"][which] = entry
-    with pytest.raises(ers.ErsError):
+    with pytest.raises(ers.ErsError) as caught:
         ers.validate(doc, ers_public(), LABEL, key_hex("ecdsa"))
+    # A changed index names a validator another entry names too: the later of the two is blamed.
+    expected = ers.DuplicatePartial if field == "index" else ers.BadPartialProof
+    assert type(caught.value) is expected, caught.value.message
+    assert caught.value.position == (3 if field == "index" else which + 1)
 
 
 def test_dropping_entries_below_t_plus_1_or_duplicating_one_fails_validation():
@@ -248,6 +306,12 @@ def test_an_x_only_key_is_taken_for_bip340_keys_only():
         ers.validate(data_json(), ers_public(), LABEL, shares("ecdsa", N, T)[1].public_key.encode()[1:])
     schnorr = data_json("schnorr")
     ers.validate(schnorr, ers_public(), LABEL, shares("schnorr", N, T)[1].public_key.encode()[1:])
+
+
+@pytest.mark.parametrize("version", [1.0, True, "1", 2])
+def test_only_the_integer_1_is_version_1(version):
+    with pytest.raises(ers.MalformedErsData, match="version"):
+        ers.verify_partial(dict(partial_json("ecdsa", N, T, 1), version=version), ers_public(), LABEL)
 
 
 def test_fields_helpers_refuse_uppercase_and_leading_zeros():

@@ -35,9 +35,12 @@ def test_public_key_round_trips_and_carries_both_proofs():
 def test_private_key_round_trips_names_its_public_key_and_is_redacted():
     private = ers_private()
     doc = private.to_json()
-    assert set(doc) == {"version", "type", "n", "s", "t", "p", "q", "lambda"}
+    assert set(doc) == {"version", "type", "n", "s", "t", "p", "q", "fingerprint"}
     again = ers.load_private_key(json.dumps(doc))
     assert again.fingerprint == ers_public().fingerprint == private.fingerprint
+    assert doc["fingerprint"] == ers_public().fingerprint.hex()
+    # λ (s = t^λ) served the Π^prm proof at keygen only: neither the object nor the file keeps it.
+    assert not any("lam" in name for name in type(again).__slots__)
     assert doc["p"] not in repr(again) and "redacted" in repr(again)
     for attempt in (pickle.dumps, copy.copy, copy.deepcopy):
         with pytest.raises(UsageError):
@@ -88,14 +91,16 @@ def test_a_proof_tampered_inside_is_refused():
         _load_with(prm_proof=fields.proof_to_b64(bad))
 
 
-def test_a_modulus_below_2048_bits_is_refused_even_with_valid_proofs():
+def test_a_modulus_below_2048_bits_is_refused_by_size_before_any_proof():
     # A 1024-bit N from two 512-bit factors of the test pool is not available; a product of
     # one pool prime and a small safe prime is below the floor and refused before any proof.
     p, _ = primes(0)
     n = p * 23
     key = ers_public()
-    with pytest.raises(ers.InvalidErsKey, match="bits|factor"):
+    with pytest.raises(ers.InvalidErsKey) as caught:
         ErsPublicKey(n, key.s % n, key.t % n, key.mod_proof, key.prm_proof)
+    assert caught.value.message == (f"ERS public key: ring-Pedersen modulus: {n.bit_length()} bits, "
+                                    "below the floor of 2048")
 
 
 def test_a_paillier_key_without_ring_pedersen_proofs_cannot_pass_for_an_ers_key():
@@ -133,12 +138,29 @@ def test_base64_with_whitespace_or_bad_padding_is_refused():
             _load_with(prm_proof=bad)
 
 
-@pytest.mark.parametrize("field", ["p", "q", "lambda", "s", "n"])
-def test_a_private_key_whose_numbers_disagree_is_refused(field):
+@pytest.mark.parametrize(("field", "why"), [
+    ("p", "safe primes"), ("q", "safe primes"), ("n", "n is not p·q"), ("s", "s is not a square|fingerprint"),
+    ("t", "t is not a square|fingerprint"), ("fingerprint", "fingerprint"),
+])
+def test_a_private_key_whose_numbers_disagree_is_refused(field, why):
     doc = ers_private().to_json()
-    doc[field] = format(int(doc[field], 16) + 2, "x")
-    with pytest.raises(ers.InvalidErsKey):
+    if field == "fingerprint":
+        doc[field] = "00" * 32
+    else:
+        doc[field] = format(int(doc[field], 16) + 2, "x")
+    with pytest.raises(ers.InvalidErsKey, match=why):
         ers.load_private_key(doc)
+
+
+def test_a_private_key_with_a_square_s_of_another_key_is_refused_by_its_fingerprint():
+    doc = ers_private().to_json()
+    p, q = int(doc["p"], 16), int(doc["q"], 16)
+    doc["s"] = format(pow(int(doc["s"], 16), 3, p * q), "x")     # still a square unit
+    with pytest.raises(ers.InvalidErsKey, match="fingerprint"):
+        ers.load_private_key(doc)
+    old = {**ers_private().to_json(), "lambda": "1"}
+    with pytest.raises(ers.MalformedErsData, match="unknown fields \\['lambda'\\]"):
+        ers.load_private_key(old)
 
 
 def test_keygen_refuses_sizes_outside_the_floor_and_ceiling():

@@ -20,11 +20,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from protocol import ers, shamir
+from protocol.cmp.shares import KeyShare
+from protocol.errors import UsageError
+from protocol.ers import statement as st
+from protocol.ers.keys import LEVEL
+from protocol.ers.partial import Partial
 from protocol.ers.recover import child, from_json, sign
 from protocol.frost.shares import SCHEMA as FROST_SCHEMA
 from protocol.frost.shares import FrostKeyShare
 from protocol.group import ED25519
 from protocol.rng import SeededRng
+from protocol.zk import logstar
 from tests.protocol.ers.helpers import (
     LABEL,
     ed25519_sign_raw,
@@ -44,7 +50,8 @@ def recovered(scheme: str, n: int, t: int, parties) -> dict:
     data = ers.combine(partials(scheme, n, t, parties), ers_public(), LABEL).to_json()
     ers.validate(data, ers_public(), LABEL, shares(scheme, n, t)[1].public_key.encode())
     answer = ers.recover(json.dumps(data), ers_private().to_json(), LABEL).to_json()
-    assert set(answer) == {"curve", "private_key", "chain_code"}
+    assert {"curve", "private_key", "chain_code"} <= set(answer)
+    assert (answer["key_id"], answer["scheme"], answer["chain_code_mismatches"]) == (data["key_id"], scheme, [])
     return answer
 
 
@@ -119,8 +126,11 @@ def test_known_ed25519_scalar_recovers_and_signs_for_a_standard_verifier():
     key = {j: FrostKeyShare(FROST_SCHEMA, "known", 0, "ed25519", t, parties, j, xs[j], public,
                             public_shares, chain_code) for j in parties}
     parts = [ers.make_partial(key[j], ers_public(), LABEL, SeededRng(j)).to_json() for j in (1, 3)]
-    answer = ers.recover(ers.combine(parts, ers_public(), LABEL).to_json(), ers_private(), LABEL).to_json()
-    assert answer == {"curve": "ed25519", "private_key": KNOWN_ED25519, "chain_code": chain_code.hex()}
+    answer = ers.recover(ers.combine(parts, ers_public(), LABEL).to_json(), ers_private(), LABEL,
+                         public.encode().hex()).to_json()
+    assert answer == {"curve": "ed25519", "private_key": KNOWN_ED25519, "chain_code": chain_code.hex(),
+                      "key_id": "known", "scheme": "eddsa", "public_key": public.encode().hex(),
+                      "chain_code_mismatches": []}
     message = b"known vector"
     verifying, signature = ed25519_sign_raw(bytes.fromhex(answer["private_key"]), message)
     assert verifying == public.encode()
@@ -169,17 +179,115 @@ def test_recovery_skips_a_bad_entry_while_t_plus_1_good_ones_remain():
     got = ers.recover(doc, ers_private(), LABEL)
     assert got.public_key == shares("eddsa", 3, 1)[1].public_key
     doc["partials"][2]["holder"] = "someone"
-    with pytest.raises(ers.NotEnoughPartials, match="only 1 of the 2"):
+    with pytest.raises(ers.NotEnoughPartials, match="only 1 of the 2") as caught:
         ers.recover(doc, ers_private(), LABEL)
+    assert "recovery data partial 1 (claims validator 1" in caught.value.message
 
 
-def test_a_validator_lying_about_the_chain_code_stops_recovery():
+def test_recover_checks_the_public_key_it_is_given():
+    data = ers.combine(partials("schnorr", 3, 1, (1, 3)), ers_public(), LABEL)
+    key = shares("schnorr", 3, 1)[1]
+    assert ers.recover(data, ers_private(), LABEL, public_key=key.verifying_key.hex()).public_key == key.public_key
+    other = shares("schnorr", 3, 1, "other")[1]
+    with pytest.raises(ers.KeyMismatch, match="not the key given"):
+        ers.recover(data, ers_private(), LABEL, public_key=other.verifying_key.hex())
+
+
+def crafted_partial(share, *, witness: int | None = None, chain_code_ciphertext: int | None = None,
+                    holder: str = "") -> dict:
+    """A partial as a cheating validator makes it: a chosen chain-code ciphertext, or a share
+    ciphertext of ``witness`` (not x_i) with a proof made without the prover's range check."""
+    public = ers_public()
+    params = public.params
+    key = share.x if isinstance(share, KeyShare) else share.secret
+    facts = ers.make_partial(share, public, LABEL, SeededRng("facts")).facts
+    x = int(key) if witness is None else witness
+    share_ct, rho = params.paillier.encrypt(x, SeededRng("crafted-share"))
+    if chain_code_ciphertext is None:
+        chain_code_ciphertext, _ = params.paillier.encrypt(int.from_bytes(share.chain_code, "big"),
+                                                           SeededRng("crafted-chain"))
+    t = st.transcript(facts, params, LABEL, share.party, holder, chain_code_ciphertext)
+    proof = logstar._prove(t, st.statement(facts, params, share.party, share_ct), logstar.Private(x, rho),
+                           SeededRng("crafted-proof"), LEVEL)
+    return Partial(facts, public.fingerprint, st.Entry(share.party, holder, share_ct, chain_code_ciphertext,
+                                                       proof)).to_json()
+
+
+def test_a_validator_lying_about_the_chain_code_cannot_stop_recovery():
     key = shares("ecdsa", 3, 1)
-    liar = dataclasses.replace(key[2], chain_code=b"\x01" * 32)
-    parts = [partial_json("ecdsa", 3, 1, 1), ers.make_partial(liar, ers_public(), LABEL, SeededRng(9))]
-    data = ers.combine(parts, ers_public(), LABEL)   # the chain code carries no proof: combine passes
-    with pytest.raises(ers.RecoveryFailed, match="chain codes differ"):
-        ers.recover(data, ers_private(), LABEL)
+    wrong, _ = ers_public().params.paillier.encrypt(int.from_bytes(b"\x01" * 32, "big"), SeededRng(9))
+    liar = crafted_partial(key[2], chain_code_ciphertext=wrong)
+    data = ers.combine([partial_json("ecdsa", 3, 1, 1), liar], ers_public(), LABEL)
+    ers.validate(data, ers_public(), LABEL, key[1].public_key.encode(), chain_code=key[1].chain_code)
+    got = ers.recover(data, ers_private(), LABEL)
+    assert got.chain_code == key[1].chain_code and got.chain_code_mismatches == (2,)
+    assert coincurve.PrivateKey(int(got.secret).to_bytes(32, "big")).public_key.format() == \
+        key[1].public_key.encode()
+    # A validator stating another chain code in the clear is refused at combine, by position.
+    stated = dataclasses.replace(key[2], chain_code=b"\x01" * 32)
+    with pytest.raises(ers.KeyMismatch, match="in chain_code") as caught:
+        ers.combine([partial_json("ecdsa", 3, 1, 1), ers.make_partial(stated, ers_public(), LABEL, SeededRng(9))],
+                    ers_public(), LABEL)
+    assert caught.value.position == 2
+
+
+def _leaks(secret: int, *texts: str) -> bool:
+    forms = {format(secret, "x"), format(secret, "X"), str(secret), secret.to_bytes(32, "big").hex()}
+    return any(form in text for form in forms for text in texts)
+
+
+def test_recover_is_no_decryption_oracle():
+    victim = shares("ecdsa", 3, 1, "victim")[1]
+    stolen = ers.make_partial(victim, ers_public(), LABEL, SeededRng("victim")).entry.share_ciphertext
+    key = shares("ecdsa", 3, 1)
+    # A validator puts another key's encrypted share where its chain code goes (its proof holds).
+    liar = crafted_partial(key[2], chain_code_ciphertext=stolen)
+    data = ers.combine([partial_json("ecdsa", 3, 1, 1), liar], ers_public(), LABEL)
+    got = ers.recover(data, ers_private(), LABEL)
+    answer = json.dumps(got.to_json())
+    assert got.chain_code == key[1].chain_code and got.chain_code_mismatches == (2,)
+    assert not _leaks(int(victim.x), answer, repr(got))
+    # The stolen ciphertext in place of a share: the proof fails and nothing decrypted is shown.
+    doc = data.to_json()
+    for entry in doc["partials"]:
+        entry["share_ciphertext"] = format(stolen, "x")
+    with pytest.raises(ers.ErsError) as caught:
+        ers.recover(doc, ers_private(), LABEL)
+    assert not _leaks(int(victim.x), caught.value.message, str(caught.value))
+    assert "does not verify" in caught.value.message
+
+
+def test_a_cheating_prover_for_x_plus_1_is_refused():
+    key = shares("eddsa", 3, 1)
+    cheat = crafted_partial(key[2], witness=int(key[2].secret) + 1)
+    with pytest.raises(ers.BadPartialProof, match="partial 2 .claims validator 2.* does not verify") as caught:
+        ers.combine([partial_json("eddsa", 3, 1, 1), cheat], ers_public(), LABEL)
+    assert caught.value.position == 2
+
+
+def test_a_cheating_prover_for_x_plus_q_times_2_to_200_recovers_x_mod_q():
+    """x + q·2^200 has the same discrete log as x, and it lies inside the range proof's slack
+    (|e·w| ≈ 2^712 < 2^(ℓ+ε) = 2^768), so the proof verifies: Π^log* binds the plaintext
+    mod q and bounds its size, no more. That is harmless here: recovery decrypts the integer
+    (far below N/2), reduces it mod q and gets x_i itself, checked against X_i."""
+    key = shares("ecdsa", 3, 1)
+    q = key[2].group.order
+    cheat = crafted_partial(key[2], witness=int(key[2].x) + q * 2**200)
+    data = ers.combine([partial_json("ecdsa", 3, 1, 1), cheat], ers_public(), LABEL)
+    ers.validate(data, ers_public(), LABEL, key[1].public_key.encode())
+    got = ers.recover(data, ers_private(), LABEL)
+    assert coincurve.PrivateKey(int(got.secret).to_bytes(32, "big")).public_key.format() == \
+        key[1].public_key.encode()
+
+
+def test_a_recovered_key_reads_back_with_its_own_scheme_and_public_key():
+    answer = recovered("schnorr", 3, 1, (1, 2))
+    key = from_json(answer)
+    assert (key.scheme, key.key_id) == ("schnorr", answer["key_id"])
+    with pytest.raises(UsageError, match="not its private key's"):
+        from_json(dict(answer, public_key=recovered("schnorr", 3, 1, (2, 3))["public_key"][:-2] + "00"))
+    with pytest.raises(UsageError, match="not 'ecdsa'"):
+        from_json(answer, "ecdsa")
 
 
 def test_recovered_key_is_redacted_and_never_pickled():

@@ -106,7 +106,12 @@ def test_stored_presignatures_are_deleted_at_start(ecdsa_key, caplog):
     async def main():
         async with Cluster(3, copy_from=ecdsa_key[0]) as c:
             await c.services[0].presign("k1", 2, None)
-            assert (await c.services[1].key("k1")).presignatures == 2
+
+            async def stored_by_the_other_signer():
+                # The coordinator answers once its own halves are stored; the other
+                # signer stores its halves as its own runs end, a moment later.
+                return (await c.services[1].key("k1")).presignatures == 2
+            await _until(stored_by_the_other_signer, "the second signer stores both presignatures")
             with caplog.at_level(logging.INFO, logger="tssnet.sessions"):
                 await c.restart(1)
             assert (await c.services[1].key("k1")).presignatures == 0

@@ -94,7 +94,7 @@ class RingPedersenSecret:
     Commits via t^(λx + y) over CRT. Redacted when printed.
     """
 
-    __slots__ = ("crt", "lam", "params")
+    __slots__ = ("crt", "lam", "params", "_t_power")
 
     def __init__(self, p: int, q: int, lam: int, t: int) -> None:
         self.crt = CrtModulus(p, q)
@@ -103,14 +103,16 @@ class RingPedersenSecret:
             raise UsageError("ring-Pedersen t must be a unit mod N")
         self.lam = mpz(lam) % self.crt.phi
         self.params = RingPedersenParams(self.crt.n, self.crt.pow_n(t, self.lam), t)
-
+        self._t_power = None   # fixed-base tables for t, made at the first commit
     @property
     def phi(self) -> gmpy2.mpz:
         return self.crt.phi
 
     def commit(self, x: int, y: int) -> gmpy2.mpz:
         """Equals params.commit(x, y): s^x t^y = t^(λx + y), exponent reduced mod φ(N)."""
-        return self.crt.pow_n(self.params.t, (self.lam * mpz(x) + mpz(y)) % self.crt.phi)
+        if self._t_power is None:
+            self._t_power = self.crt.fixed_base(self.params.t)
+        return self._t_power.pow((self.lam * mpz(x) + mpz(y)) % self.crt.phi)
 
     def __repr__(self) -> str:
         return f"RingPedersenSecret(<redacted>, bits={self.crt.n.bit_length()})"

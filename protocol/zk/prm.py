@@ -112,7 +112,8 @@ def prove(
     if crt.pow_n(pub.t, lam) != pub.s:
         raise UsageError("Π^prm: s is not t^λ mod N")
     secrets = [randbelow(rng, crt.phi) for _ in range(level.repetitions)]
-    commitments = tuple(crt.pow_n(pub.t, a) for a in secrets)
+    t_power = crt.fixed_base(pub.t)   # every repetition raises the same t
+    commitments = tuple(t_power.pow(a) for a in secrets)
     bits = _challenges(t, pub, commitments, level)
     answers = tuple((a + e * lam) % crt.phi for a, e in zip(secrets, bits, strict=True))
     return Proof(A=commitments, z=answers)

@@ -242,3 +242,18 @@ def test_fixed_base_matches_powmod_while_its_table_grows():
     # Small exponents first, then larger ones, so the table is extended in place.
     for exp in (0, 1, 15, 16, 2**64 + 3, 2**2047 + 12345, BIG.n - 1, 2**4000 + 1, 7):
         assert table.pow(gmpy2.mpz(exp)) == gmpy2.powmod(BIG.n - 5, exp, BIG.n)
+
+
+def test_crt_fixed_base_matches_powmod_for_any_exponent():
+    base = BIG.n - 7
+    table = BIG.fixed_base(base)
+    for exp in (0, 1, BIG.p - 1, BIG.q, BIG.phi, BIG.phi + 5, 2**2047 + 99, 2**4000 + 1, 3):
+        assert table.pow(exp) == gmpy2.powmod(base, exp, BIG.n)
+
+
+def test_crt_fixed_base_refuses_non_units_and_negative_exponents():
+    with pytest.raises(UsageError):
+        BIG.fixed_base(3 * BIG.p)
+    with pytest.raises(UsageError):
+        BIG.fixed_base(5).pow(-1)
+    assert "redacted" in repr(BIG.fixed_base(5)) and str(int(BIG.p)) not in repr(BIG.fixed_base(5))

@@ -35,6 +35,7 @@ from daemon.sessions.session import Session
 from daemon.sessions.workers import WorkerFailed, WorkerSlots
 from daemon.tasks import cancel_and_wait
 from protocol import wire
+from protocol.errors import EncodingError
 from protocol.params import DEFAULT_LEVEL, SecurityLevel
 
 log = logging.getLogger("tssnet.sessions")
@@ -109,9 +110,9 @@ class SessionEngine:
             log.info("deleted %d stored presignatures at start (a restart never reuses one)", dropped)
         await self._prune()
         await self.slots.start()
-        for cls, handler in ((m.SignedProposal, self._on_proposal), (m.Refusal, self._on_refusal),
-                             (m.SessionFrame, self._on_frame), (m.Outcome, self._on_outcome)):
+        for cls, handler in self._handlers().items():
             self._router.register(cls, handler)
+        self._router.register(m.Batch, self._on_batch)
         self._running = True
         self.pool.start()
         self._pruner = asyncio.get_running_loop().create_task(self._prune_forever(), name="session-prune")
@@ -273,6 +274,22 @@ class SessionEngine:
         return Output(public=signature)
 
     # -- incoming messages --------------------------------------------------------------------
+
+    def _handlers(self) -> dict:
+        return {m.SignedProposal: self._on_proposal, m.Refusal: self._on_refusal,
+                m.SessionFrame: self._on_frame, m.Outcome: self._on_outcome}
+
+    async def _on_batch(self, peer: str, batch: m.Batch) -> None:
+        """Each part as if it had come on its own, in order; a malformed part ends the batch."""
+        handlers = self._handlers()
+        for part in batch.parts:
+            try:
+                message = wire.decode_one_of(part, m.MESSAGES)
+            except EncodingError as exc:
+                self.stats["batches_dropped"] += 1
+                log.warning("dropped the rest of a batch from %s: %s", peer, exc)
+                return
+            await handlers[type(message)](peer, message)
 
     async def _on_proposal(self, peer: str, signed: m.SignedProposal) -> None:
         # Admission waits on the store; the transport's delivery of every other message

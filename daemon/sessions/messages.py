@@ -7,6 +7,8 @@
   sent to the coordinator and every other participant.
 * ``SessionFrame``: one protocol.channel message of a session's phase.
 * ``Outcome``: a participant's result summary or failure, sent to the coordinator.
+* ``Batch``: several of the above for one peer in one transport message (a proposal
+  with the coordinator's first frame, a signer's share with its Done), handled in order.
 """
 
 from __future__ import annotations
@@ -100,6 +102,39 @@ class Outcome:
     blame: BlameRecord | None = wire.field(wire.Optional(wire.Nested(BlameRecord)), default=None)
 
 
+#: parts in one Batch at most, and the size a batch is kept under (larger goes part by part)
+MAX_BATCH_PARTS = 16
+MAX_BATCH_BYTES = 256 * 1024
+
+
+@wire.message(0x0515)
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Encoded session messages (never a Batch) for one peer, handled in order."""
+
+    parts: tuple[bytes, ...] = wire.field(
+        wire.Seq(wire.Bytes(max_size=MAX_BATCH_BYTES), min_len=2, max_len=MAX_BATCH_PARTS))
+
+
+def batches(payloads: list[bytes]) -> list[bytes]:
+    """``payloads`` for one peer as few transport messages as the bounds allow, in order."""
+    out: list[bytes] = []
+    group: list[bytes] = []
+    for payload in payloads:
+        if group and (len(group) == MAX_BATCH_PARTS
+                      or sum(map(len, group)) + len(payload) > MAX_BATCH_BYTES):
+            out.append(_batch(group))
+            group = []
+        group.append(payload)
+    if group:
+        out.append(_batch(group))
+    return out
+
+
+def _batch(group: list[bytes]) -> bytes:
+    return group[0] if len(group) == 1 else wire.encode(Batch(tuple(group)))
+
+
 def _prefix(session_id: str) -> bytes:
     return domain_prefix(PROPOSAL_DOMAIN, session_id)
 
@@ -115,8 +150,8 @@ def proposal_signed_by(identity_key: bytes, signed: SignedProposal) -> bool:
                                                          signed.signature)
 
 
-MESSAGES = (SignedProposal, Refusal, SessionFrame, Outcome)
+MESSAGES = (SignedProposal, Refusal, SessionFrame, Outcome)   # what a Batch may carry
 
-__all__ = ["CMP_FULLSIGN", "CMP_KEYGEN", "CMP_PRESIGN", "CMP_SIGN", "FROST_KEYGEN", "FROST_SIGN",
+__all__ = ["Batch", "batches", "CMP_FULLSIGN", "CMP_KEYGEN", "CMP_PRESIGN", "CMP_SIGN", "FROST_KEYGEN", "FROST_SIGN",
            "KEYGENS", "MESSAGES", "ONE_ROUND_SIGNS", "PROTOCOLS", "SIGNS", "Outcome", "Proposal", "Refusal",
            "SessionFrame", "SignedProposal", "proposal_signed_by", "sign_proposal"]

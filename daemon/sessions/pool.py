@@ -1,7 +1,11 @@
 """Keeps ``presign_pool_size`` presignatures ready per ECDSA key for this node's preferred signers.
 
 Each holder of a t-of-n key has its own preferred signer set: itself and the next t
-holders in party order, wrapping (``preferred_signers``). Every holder fills the
+holders in party order, wrapping (``preferred_signers``), skipping holders that are no
+longer validators (``member_signers``: a removed validator still has a record and a link,
+but every participant refuses a session with it). A key held by fewer than t+1
+validators cannot sign until it is reshared: its pool is not filled (nor retried).
+Every holder fills the
 pool of its own set, so a sign asked of any holder finds a presignature that
 includes it, and no two nodes fill one pool (unless t + 1 = n, when every set is
 everyone's; then a pool may overshoot by a few, which admission bounds). Every
@@ -19,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from daemon.records import KeyRecord
@@ -36,6 +41,26 @@ def preferred_signers(key: KeyRecord) -> tuple[int, ...]:
     """This node's party and the next ``threshold`` parties of the key, wrapping, in party order."""
     n = len(key.participants)
     return tuple(sorted((key.party - 1 + k) % n + 1 for k in range(key.threshold + 1)))
+
+
+def member_signers(key: KeyRecord, is_member: Callable[[str], bool]) -> tuple[int, ...] | None:
+    """``preferred_signers`` among the holders that are validators: from this node's party on,
+    wrapping, the first ``threshold + 1`` parties whose holder ``is_member``, in party order;
+    None when fewer than that many holders are validators."""
+    n = len(key.participants)
+    chosen = []
+    for k in range(n):
+        party = (key.party - 1 + k) % n + 1
+        if is_member(key.participants[party - 1]):
+            chosen.append(party)
+            if len(chosen) == key.threshold + 1:
+                return tuple(sorted(chosen))
+    return None
+
+
+def non_member_holders(key: KeyRecord, is_member: Callable[[str], bool]) -> tuple[str, ...]:
+    """The key's holders that are no longer validators (a refresh or reshare is due), in party order."""
+    return tuple(p for p in key.participants if not is_member(p))
 
 
 class PresignPool:
@@ -76,7 +101,9 @@ class PresignPool:
         for key in await engine.keys.key_records():
             if key.scheme != "ecdsa":
                 continue
-            signers = preferred_signers(key)
+            signers = member_signers(key, engine.directory.is_member)
+            if signers is None or not engine.directory.is_member(engine.peer_id):
+                continue   # not enough of its holders are validators: only a reshare helps
             ready = len(await engine.keys.presign_ids(key.key_id, key.epoch, signers))
             if not self._wants(key, signers, ready):
                 continue

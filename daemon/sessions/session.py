@@ -92,6 +92,8 @@ class Session:
         self._storing: asyncio.Future | None = None
         #: the key a signing session's coordinator verifies reported signatures against
         self.key: KeyRecord | None = None
+        #: sent to every other participant together with this party's first frames (see launch)
+        self._preface: bytes | None = None
 
     @property
     def is_coordinator(self) -> bool:
@@ -103,7 +105,10 @@ class Session:
 
     # -- inputs (from the engine, on the loop) ------------------------------------------------
 
-    def launch(self, early: list[tuple[str, int, bytes]]) -> None:
+    def launch(self, early: list[tuple[str, int, bytes]], *, preface: bytes | None = None) -> None:
+        """Start the runner. ``preface`` (a coordinator's signed proposal) goes to the others in
+        the same transport message as this party's first frames."""
+        self._preface = preface
         for peer, phase, body in early:
             self.frame(peer, phase, body)
         self._deadline = time.monotonic() + self.timeout
@@ -141,7 +146,10 @@ class Session:
 
     async def _run(self) -> None:
         try:
-            await self.persist(state="running")
+            # A one-round sign lasts milliseconds: it is recorded once, when it ends,
+            # instead of paying a durable write (an fsync) before it may start.
+            if self.proposal.protocol not in m.ONE_ROUND_SIGNS:
+                await self.persist(state="running")
             async with asyncio.timeout(self.timeout):
                 await self._drive()
         except _Stop as stop:
@@ -171,15 +179,24 @@ class Session:
         return done and self._storing.exception() is None
 
     async def _drive(self) -> None:
+        pending = self._queued()
+        if self.job is None and self._preface is not None:
+            await self._send([])
         if self.job is not None:
+            # Frames that came before the run (a peer's first round) go in with the open.
+            early = [value for kind, value in pending if kind == "frame"]
+            pending = [(kind, value) for kind, value in pending if kind != "frame"]
+            for kind, value in pending:
+                if kind == "fail":
+                    raise value
             self._open = True   # before the call: a timeout during it must still abandon the run
-            step = await self._call(worker.open_session, self.job)
+            step = await self._call(worker.open_session, self.job, early)
             if await self._after(step):
                 return
         while True:
-            items = [await self._inbox.get()]
-            while not self._inbox.empty():
-                items.append(self._inbox.get_nowait())
+            items = pending or [await self._inbox.get()]
+            pending = []
+            items += self._queued()
             frames = []
             for kind, value in items:
                 if kind == "fail":
@@ -191,6 +208,12 @@ class Session:
             if frames and self.output is None \
                     and await self._after(await self._call(worker.deliver, self.id, frames)):
                 return
+
+    def _queued(self) -> list:
+        items = []
+        while not self._inbox.empty():
+            items.append(self._inbox.get_nowait())
+        return items
 
     async def _call(self, fn, *args):
         return await self.engine.slots.call(self.route, fn, *args)
@@ -234,13 +257,21 @@ class Session:
                         tell_others=True) from None
 
     async def _send(self, sends: list[tuple[int, int | None, bytes]]) -> None:
-        jobs = []
+        """Each peer's frames of one step (after the preface, the first time) in as few
+        transport messages as ``m.batches`` allows."""
+        mine = self.job.party if self.job is not None else None
+        others = [p for party, p in self.peers.items() if party != mine]
+        by_peer: dict[str, list[bytes]] = {}
+        if self._preface is not None:
+            for peer in others:
+                by_peer[peer] = [self._preface]
+            self._preface = None
         for phase, recipient, body in sends:
             payload = wire.encode(m.SessionFrame(self.id, phase, body))
-            targets = [p for party, p in self.peers.items() if party != self.job.party] \
-                if recipient is None else [self.peers[recipient]]
-            jobs += [self._send_to(peer, payload) for peer in targets]
-        await asyncio.gather(*jobs)
+            for peer in (others if recipient is None else [self.peers[recipient]]):
+                by_peer.setdefault(peer, []).append(payload)
+        await asyncio.gather(*(self._send_to(peer, message)
+                               for peer, payloads in by_peer.items() for message in m.batches(payloads)))
 
     async def _send_to(self, peer: str, payload: bytes) -> None:
         try:

@@ -167,8 +167,9 @@ def _drop_expired(owner: _Owner) -> None:
             run.channel.machine.abandon("past its deadline")
 
 
-def open_session(owner_id: str, job: Job) -> Step:
-    """Start this party's side of ``job``."""
+def open_session(owner_id: str, job: Job, frames: list[tuple[int, int, bytes]] = ()) -> Step:
+    """Start this party's side of ``job`` and feed it the (sender party, phase, body) frames that
+    arrived before it could start: one call instead of two."""
     owner = _OWNERS[owner_id]
     _drop_expired(owner)
     if job.session_id in owner.runs:
@@ -178,6 +179,10 @@ def open_session(owner_id: str, job: Job) -> Step:
     try:
         run.start(step)
         run.advance(step)
+        for sender, phase, body in frames:
+            if step.state != "running":
+                break
+            run.deliver(step, sender, phase, body)
     except BaseException:
         run.channel.machine.abandon("the session could not start")
         raise

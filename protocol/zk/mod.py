@@ -35,7 +35,13 @@ from dataclasses import dataclass
 import gmpy2
 
 from protocol import wire
-from protocol.arith import SMALL_FACTOR_BITS, CrtModulus, has_small_factor, is_perfect_square, jacobi
+from protocol.arith import (
+    SMALL_FACTOR_BITS,
+    CrtModulus,
+    has_small_factor,
+    is_perfect_square,
+    jacobi,
+)
 from protocol.errors import Bug, InvalidProof, UsageError
 from protocol.params import (
     DEFAULT_LEVEL,
@@ -195,6 +201,6 @@ def verify(
         factor = (minus_w if proof.a[i] else w) if proof.b[i] else (n - 1 if proof.a[i] else 1)
         if gmpy2.powmod(proof.x[i], 4, n) != factor * y % n:
             raise InvalidProof(PROOF, f"x[{i}]^4 != (-1)^a w^b y")
-    for i, (z, y) in enumerate(zip(proof.z, ys)):
+    for i, (z, y) in enumerate(zip(proof.z, ys[:len(proof.z)], strict=True)):
         if gmpy2.powmod(z, n, n) != y:
             raise InvalidProof(PROOF, f"z[{i}]^N != y")

@@ -17,6 +17,7 @@ from daemon.sessions import engine as engine_module
 from daemon.sessions import messages as m
 from daemon.sessions.coordinator import new_session_id
 from protocol import wire
+from tests.daemon.sessions import traffic
 from tests.daemon.sessions.checks import assert_bip340
 from tests.daemon.sessions.harness import Cluster, run
 
@@ -64,8 +65,8 @@ def test_holders_refuse_a_sign_coordinated_by_a_validator_without_a_share():
             for holder in holders:
                 stored = await holder.engine.keys.session(proposal.session_id)
                 assert (stored.state, stored.error_type) == ("failed", "not_a_key_holder")
-            answers = [wire.decode_one_of(p, m.MESSAGES) for s, r, p in c.net.delivered[sent:]
-                       if r == outsider.peer_id]
+            answers = [part for s, r, p in c.net.delivered[sent:] if r == outsider.peer_id
+                       for part in traffic.parts(p)]
             assert answers and all(isinstance(a, m.Refusal) for a in answers)   # never an Outcome
     run(main())
 
@@ -139,8 +140,7 @@ def test_a_coordinator_over_its_live_session_cap_is_refused_busy(monkeypatch):
             async def idle():
                 return b.engine.live_sessions() == 0
             await _until(idle, "the keygen ended at node 1 too")
-            c.net.tap = lambda s, r, p: None if (s, r) == (a.peer_id, b.peer_id) and isinstance(
-                wire.decode_one_of(p, m.MESSAGES), m.SessionFrame) else p
+            c.net.tap = lambda s, r, p: traffic.dropping_frames(p) if (s, r) == (a.peer_id, b.peer_id) else p
             stuck = asyncio.create_task(c.services[0].sign(SignRequest("ed", message=b"1", players=(0, 1))))
 
             async def live():

@@ -15,6 +15,7 @@ from daemon.service import KeygenRequest, SignRequest
 from daemon.sessions import messages as m
 from daemon.sessions.coordinator import new_session_id
 from protocol import wire
+from tests.daemon.sessions import traffic
 from tests.daemon.sessions.checks import assert_ed25519
 from tests.daemon.sessions.harness import Cluster, run
 
@@ -90,13 +91,15 @@ def test_a_tampered_frame_ends_in_a_blame_of_its_sender_never_a_crash():
             public_key = await _ed_key(c)
             liar = c.nodes[1].peer_id
 
+            def flip(message):
+                if not isinstance(message, m.SessionFrame):
+                    return message
+                body = bytearray(message.body)
+                body[len(body) // 2] ^= 1
+                return m.SessionFrame(message.session_id, message.phase, bytes(body))
+
             def tamper(sender, recipient, payload):
-                message = _decoded(payload)
-                if sender == liar and isinstance(message, m.SessionFrame):
-                    body = bytearray(message.body)
-                    body[len(body) // 2] ^= 1
-                    return wire.encode(m.SessionFrame(message.session_id, message.phase, bytes(body)))
-                return payload
+                return traffic.rewrite(payload, flip) if sender == liar else payload
 
             c.net.tap = tamper
             with pytest.raises(NodeError) as err:
@@ -191,4 +194,26 @@ def test_keygen_with_a_player_unreachable_fails_with_peer_unreachable():
             assert view.state == "failed"
             assert view.error.type == "peer_unreachable"
             assert c.nodes[2].peer_id in view.error.message
+    run(main())
+
+
+def test_a_batch_with_a_malformed_part_ends_there_and_the_node_goes_on():
+    async def main():
+        async with Cluster(3) as c:
+            a, b = c.nodes[0], c.nodes[1]
+            stranger = NodeIdentity.from_seed(b"\x99" * 32)
+            forged = wire.encode(m.sign_proposal(stranger.signer(), _proposal(c, a.peer_id)))
+            frame = wire.encode(m.SessionFrame("no-such-session", 0, b"x"))
+            # a good part, then bytes that are no session message, then a part never read
+            await a.transport.send(b.peer_id, wire.encode(m.Batch((frame, b"\x93garbage", forged))))
+            for _ in range(100):
+                if b.engine.stats["batches_dropped"]:
+                    break
+                await asyncio.sleep(0.01)
+            assert b.engine.stats["batches_dropped"] == 1
+            assert b.engine.stats["proposals_dropped"] == 0   # the part after the bad one was not read
+            # the forged proposal on its own is read (and dropped), and the node still signs
+            await a.transport.send(b.peer_id, forged)
+            await _dropped(b, 1)
+            await _ed_key(c)
     run(main())

@@ -7,10 +7,10 @@ import asyncio
 
 from daemon.service import KeygenRequest, SignRequest
 from daemon.sessions import messages as m
-from protocol import wire
 from protocol.cmp.signature import message_digest
 from protocol.frost.bip340 import BIP340
 from protocol.group import SECP256K1
+from tests.daemon.sessions import traffic
 from tests.daemon.sessions.checks import assert_bip340, assert_ecdsa, assert_ed25519, sha256
 from tests.daemon.sessions.harness import Cluster, Timer, run
 
@@ -117,7 +117,7 @@ def test_frames_that_arrive_before_their_proposal_are_kept_for_it():
 
             def hold_proposals(sender, recipient, payload):
                 if recipient == late and payload not in held and \
-                        isinstance(wire.decode_one_of(payload, m.MESSAGES), m.SignedProposal):
+                        any(isinstance(part, m.SignedProposal) for part in traffic.parts(payload)):
                     held.append(payload)
                     loop = asyncio.get_running_loop()
                     loop.call_later(0.3, lambda: loop.create_task(c.nodes[0].transport.send(late, payload)))
@@ -126,7 +126,7 @@ def test_frames_that_arrive_before_their_proposal_are_kept_for_it():
 
             c.net.tap = hold_proposals
             public_key = await _keygen(c, "eddsa", 1, "late")
-            order = [type(wire.decode_one_of(p, m.MESSAGES)) for s, r, p in c.net.delivered if r == late]
+            order = [type(part) for s, r, p in c.net.delivered if r == late for part in traffic.parts(p)]
             assert order.index(m.SignedProposal) > order.index(m.SessionFrame)   # frames came first
             assert (await c.services[2].key("late")).public_key == public_key.hex()
     run(main())

@@ -55,9 +55,9 @@ def test_a_broken_worker_ends_the_session_and_wakes_its_waiters():
 def test_a_timeout_while_the_worker_opens_still_erases_the_run(monkeypatch):
     real = worker.open_session
 
-    def slow(owner, job):
+    def slow(owner, job, frames=()):
         time.sleep(1.5)
-        return real(owner, job)
+        return real(owner, job, frames)
     monkeypatch.setattr(worker, "open_session", slow)
 
     async def main():

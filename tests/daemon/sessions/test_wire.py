@@ -97,3 +97,37 @@ def test_early_frames_are_bounded_across_all_peers_too():
     assert not early.keep("s3", "r", 0, b"z" * 20)     # r is within its own bounds, not the total
     early.take("s1")
     assert early.keep("s3", "r", 0, b"z" * 20)
+
+
+def _parts(messages: list[bytes]) -> list[bytes]:
+    found = []
+    for data in messages:
+        message = wire.decode_one_of(data, (m.Batch, m.SessionFrame))
+        found += list(message.parts) if isinstance(message, m.Batch) else [data]
+    return found
+
+
+def test_batches_keep_order_and_bounds():
+    small = [wire.encode(m.SessionFrame("s", 0, bytes([i]))) for i in range(3)]
+    assert m.batches(small[:1]) == small[:1]            # one part goes as itself
+    (one,) = m.batches(small)
+    assert wire.decode(one, m.Batch).parts == tuple(small)
+    many = [wire.encode(m.SessionFrame("s", 0, bytes([i]))) for i in range(m.MAX_BATCH_PARTS + 3)]
+    split = m.batches(many)
+    assert len(wire.decode(split[0], m.Batch).parts) == m.MAX_BATCH_PARTS and _parts(split) == many
+    big = [wire.encode(m.SessionFrame("s", 0, bytes([i]) * (m.MAX_BATCH_BYTES // 2))) for i in range(3)]
+    split = m.batches(big)
+    assert len(split) == 3 and _parts(split) == big   # two halves and a frame header exceed the bound
+
+
+def test_a_batch_refuses_one_part_too_many_parts_and_oversized_parts():
+    part = wire.encode(m.SessionFrame("s", 0, b"x"))
+    for parts in ((part,), (part,) * (m.MAX_BATCH_PARTS + 1)):
+        with pytest.raises(UsageError):
+            wire.encode(m.Batch(parts))
+    with pytest.raises(UsageError):
+        wire.encode(m.Batch((part, b"z" * (m.MAX_BATCH_BYTES + 1))))
+    # A batch is no session message: it cannot be nested inside another.
+    nested = wire.encode(m.Batch((part, part)))
+    with pytest.raises(EncodingError):
+        wire.decode_one_of(nested, m.MESSAGES)

@@ -11,8 +11,7 @@ import pytest
 
 from daemon.errors import NodeError
 from daemon.service import KeygenRequest, SignRequest
-from daemon.sessions import messages as m
-from protocol import wire
+from tests.daemon.sessions import traffic
 from tests.daemon.sessions.checks import assert_ed25519
 from tests.daemon.sessions.harness import Cluster, run
 
@@ -27,8 +26,7 @@ def test_a_killed_worker_fails_its_sessions_and_its_slot_comes_back():
             public_key = bytes.fromhex(view.public_key)
             a, b = c.nodes[0], c.nodes[1]
             # node 1's frames never reach node 0: its session waits, its run open in the worker
-            c.net.tap = lambda s, r, p: None if (s, r) == (b.peer_id, a.peer_id) and isinstance(
-                wire.decode_one_of(p, m.MESSAGES), m.SessionFrame) else p
+            c.net.tap = lambda s, r, p: traffic.dropping_frames(p) if (s, r) == (b.peer_id, a.peer_id) else p
             stuck = asyncio.create_task(service.sign(SignRequest("ed", message=b"x", players=(0, 1))))
             for _ in range(500):
                 if a.engine.live_sessions() == 1:

@@ -200,7 +200,7 @@ def equations_hold(n, proof) -> bool:
         target = (-1 if a else 1) * (proof.w if b else 1) * y % n
         if gmpy2.powmod(x, 4, n) != target:
             return False
-    return all(gmpy2.powmod(z, n, n) == y for z, y in zip(proof.z, ys))
+    return all(gmpy2.powmod(z, n, n) == y for z, y in zip(proof.z, ys[:len(proof.z)], strict=True))
 
 
 # -- the layers ------------------------------------------------------------------

@@ -3,7 +3,8 @@
     tssnet ers keygen --out DIR          # offline: DIR/ers_public.json, DIR/ers_private.json (0600)
     tssnet ers fingerprint DIR/ers_public.json   # what a node lists in ers_allowed_keys
     tssnet ers partial --key KEY --ers-public DIR/ers_public.json --label L --out p1.json   # per node
-    tssnet ers combine --ers-public DIR/ers_public.json --label L --out recovery.json p1.json p2.json
+    tssnet ers combine --ers-public DIR/ers_public.json --label L [--public-key HEX] [--chain-code HEX] \
+        --out recovery.json p1.json p2.json
     tssnet ers validate --ers-public DIR/ers_public.json --label L --public-key HEX [--chain-code HEX] recovery.json
     tssnet ers recover --ers-private DIR/ers_private.json --label L [--public-key HEX] recovery.json --json
 
@@ -79,6 +80,10 @@ def add_ers_command(commands) -> None:
                              "recovery-data file; t+1 or more validators' partials are needed.")
     _ers_public(combine)
     _label(combine)
+    combine.add_argument("--public-key", metavar="HEX", help="the key's public key as the node shows it "
+                         "(optional: partials about another key are named as the culprits)")
+    combine.add_argument("--chain-code", metavar="HEX", help="the key's chain code as the node shows it "
+                         "(optional: partials committed to another chain code are named as the culprits)")
     combine.add_argument("--out", type=Path, required=True, metavar="FILE", help="the recovery-data file")
     combine.add_argument("partials", nargs="+", type=Path, metavar="PARTIAL_FILE",
                          help="a validator's partial (as the node answered it, or its partial field)")
@@ -105,7 +110,8 @@ def add_ers_command(commands) -> None:
                          help=f"the private recovery key ({PRIVATE_FILE}, mode 0600)")
     _label(recover)
     recover.add_argument("--public-key", metavar="HEX", help="the key's public key as the node shows it "
-                         "(optional: the recovered key must be it)")
+                         "(optional but advised: the recovered key must be it; without it a warning says "
+                         "the key was not checked against an expected public key)")
     recover.add_argument("--json", action="store_true",
                          help='print {"curve", "private_key", "chain_code", "key_id", "scheme", "public_key", '
                               '"chain_code_mismatches"}')
@@ -183,7 +189,8 @@ def _combine(args) -> int:
     try:
         public = _load_public(args.ers_public)
         partials = [read_json(path, "partial") for path in args.partials]
-        data = ers_sdk.recovery_info_combine(partials, public, args.label)
+        data = ers_sdk.recovery_info_combine(partials, public, args.label, public_key=args.public_key,
+                                             chain_code=args.chain_code)
     except ers.ErsError as exc:
         return _failed("combine", exc, args.partials)
     write_json(args.out, data, what="recovery data")
@@ -213,10 +220,14 @@ def _recover(args) -> int:
         return _failed("recover", exc)
     print("tssnet ers recover: this is the whole private key; anyone who sees it controls the funds",
           file=sys.stderr)
+    if args.public_key is None:
+        print(f"tssnet ers recover: warning: the recovered key {answer['public_key']} was not checked against "
+              "an expected public key; compare it with the key's public key (or pass --public-key)",
+              file=sys.stderr)
     if answer["chain_code_mismatches"]:
-        print("tssnet ers recover: warning: the encrypted chain code of validator(s) "
-              f"{', '.join(map(str, answer['chain_code_mismatches']))} is not the chain code every partial "
-              "states and every proof binds; that one is used", file=sys.stderr)
+        print(f"tssnet ers recover: warning: {answer['chain_code_mismatches']} partial(s) carried an encrypted "
+              "chain code that does not match the commitment every partial states; the one that matches "
+              "is used", file=sys.stderr)
     if args.json:
         print(json.dumps(answer))
     else:

@@ -34,9 +34,13 @@ def _partial(item: Any) -> Any:
     return item
 
 
-def recovery_info_combine(partials: list, ers_public_key: Any, label: str) -> dict:
-    """One recovery-data object from the validators' partials (at least t+1, every one checked)."""
-    return ers.combine([_partial(p) for p in partials], ers_public_key, label).to_json()
+def recovery_info_combine(partials: list, ers_public_key: Any, label: str, *, public_key: str | bytes | None = None,
+                          chain_code: str | bytes | None = None) -> dict:
+    """One recovery-data object from the validators' partials (at least t+1, every one checked);
+    ``public_key`` and ``chain_code`` (optional, hex as the node shows them): the key expected,
+    so that partials about another key are the ones blamed."""
+    return ers.combine([_partial(p) for p in partials], ers_public_key, label, public_key=public_key,
+                       chain_code=chain_code).to_json()
 
 
 def recovery_info_validate(data: Any, ers_public_key: Any, label: str, public_key: str | bytes, *,

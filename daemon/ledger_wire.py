@@ -19,6 +19,7 @@ from collections import deque
 from dataclasses import asdict, dataclass
 
 from daemon.errors import Conflict
+from daemon.identity import peer_id_of
 from daemon.ledger_store import KVLedgerStore
 from daemon.p2p.transport import Transport, TransportError
 from daemon.tasks import cancel_and_wait
@@ -37,6 +38,7 @@ from ledger.messages import (
 )
 from ledger.replica import Replica
 from ledger.txs import (
+    FutureBase,
     InvalidTransaction,
     KeygenTx,
     SignatureTx,
@@ -105,17 +107,36 @@ def initial_status(chain_id: str, genesis_hash: str, members: frozenset[str]) ->
 def judge_change(replica: Replica, change: ValidatorChange) -> tuple[str, str] | None:
     """None when ``change`` would pass every rule of the next block but its approvals (a dry
     run through the ledger's own ``BlockChecker``); else (verdict, reason), the verdict
-    ``committed`` (it is in the ledger), ``stale`` (approved at an older base: it can never
-    commit) or ``invalid`` (refused by the rules now)."""
+    ``committed`` (it is in the ledger), ``wait`` (at a base this replica has not reached: it
+    lags, and the change may pass once it catches up), ``stale`` (approved at an older base:
+    it can never commit) or ``invalid`` (refused by the rules now, or adding a validator whose
+    id is not the peer id of its key)."""
     if change_id(change) in replica.state.changes:
         return "committed", "the change is committed already"
+    problem = added_id_problem(change)
+    if problem:
+        return "invalid", problem
     try:
         replica.state.checker().check_change(change)
+    except FutureBase as exc:
+        return "wait", str(exc)
     except StaleChange as exc:
         return "stale", str(exc)
     except InvalidTransaction as exc:
         return "invalid", str(exc)
     return None
+
+
+def added_id_problem(change: ValidatorChange) -> str:
+    """Why an added validator's id is not the libp2p peer id of its key, or ""."""
+    for v in change.add:
+        try:
+            derived = peer_id_of(v.public_key)
+        except ValueError:
+            return f"the key of {v.id[:64]!r} is not a valid Ed25519 public key"
+        if derived != v.id:
+            return f"{v.id[:64]!r} is not the peer id of its key (that is {derived})"
+    return ""
 
 
 def load_block(store: KVLedgerStore, height: int) -> CommittedBlock | None:

@@ -49,7 +49,7 @@ from daemon.service import (
     ValidatorView,
 )
 from daemon.sessions import coordinator, signatures, worker
-from daemon.sessions.pool import preferred_signers
+from daemon.sessions.pool import member_signers, non_member_holders
 from protocol.frost.sign import MAX_MESSAGE
 
 VERSION = "0.1.0"
@@ -193,7 +193,7 @@ class LocalNodeService:
         if not _is_int(count) or not 1 <= count <= MAX_PRESIGN_COUNT:
             raise BadRequest(f"count must be an integer in [1, {MAX_PRESIGN_COUNT}]")
         if players is None:
-            signers = tuple(key.participants[i - 1] for i in preferred_signers(key))
+            signers = tuple(key.participants[i - 1] for i in self._member_signers(key))
         else:
             signers = self._holders(key, players)
             if len(signers) != key.threshold + 1:
@@ -296,7 +296,7 @@ class LocalNodeService:
         count = await self._engine.keys.presign_count(r.key_id) if r.scheme == "ecdsa" else 0
         return KeyView(r.key_id, r.scheme, r.curve, r.threshold, r.participants, r.party,
                        signatures.display_key(r.scheme, r.public_key).hex(), r.chain_code.hex(),
-                       r.epoch, r.created_at, count)
+                       r.epoch, r.created_at, count, non_member_holders(r, self._directory.is_member))
 
     def _players(self, players) -> tuple[str, ...]:
         if not isinstance(players, tuple | list) or len(players) > MAX_PARTICIPANTS:
@@ -313,12 +313,26 @@ class LocalNodeService:
             raise BadRequest(f"players {', '.join(strangers)} hold no share of key {key.key_id!r}")
         return tuple(sorted(peers, key=key.party_of))
 
+    def _member_signers(self, key: KeyRecord) -> tuple[int, ...]:
+        """This node's preferred signer parties among the holders that are validators; Conflict
+        when fewer than t+1 holders are (removed validators hold the rest: a reshare is due)."""
+        parties = member_signers(key, self._directory.is_member)
+        if parties is None:
+            gone = non_member_holders(key, self._directory.is_member)
+            raise Conflict(f"key {key.key_id!r} needs {key.threshold + 1} signers that are validators, but "
+                           f"{len(gone)} of its {len(key.participants)} holders are no longer validators "
+                           f"({', '.join(gone)}): it cannot sign until it is reshared to the current validators")
+        return parties
+
     def _signers(self, key: KeyRecord, players) -> tuple[str, ...]:
-        """The signing set: t+1 (ECDSA exactly) of the named holders, online ones first."""
+        """The signing set: t+1 (ECDSA exactly) of the named holders that are validators, online
+        ones first (a removed validator is never chosen: every participant would refuse it)."""
         needed = key.threshold + 1
         pool = self._holders(key, players) if players is not None else key.participants
         if len(pool) < needed:
             raise BadRequest(f"key {key.key_id!r} needs at least {needed} signers, got {len(pool)}")
+        default = [key.participants[i - 1] for i in self._member_signers(key)]
+        pool = tuple(p for p in pool if self._directory.is_member(p))   # named players are members already
         # "Online" (recent traffic or an open connection) is only a preference: a peer
         # that restarted a moment ago is reachable before either shows it, and one
         # that is really down fails the session with peer_unreachable anyway.
@@ -326,7 +340,6 @@ class LocalNodeService:
         if players is not None and key.scheme != "ecdsa":
             chosen = list(pool)
         else:
-            default = [key.participants[i - 1] for i in preferred_signers(key)]
             up = all(p == self.peer_id or self._directory.online(p) for p in default)
             chosen = default if players is None and up else online_first[:needed]
         self._require_running()

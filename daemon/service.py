@@ -126,6 +126,8 @@ class KeyView:
     epoch: int
     created_at: float
     presignatures: int = 0             # ECDSA: ready in this node's pools for this key
+    #: holders that are no longer validators: a refresh or reshare of the key is due
+    non_member_holders: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         return asdict(self)

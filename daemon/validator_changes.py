@@ -14,10 +14,12 @@ approvals from a quorum of the current set first asks its ledger for a dry run o
 change (``LedgerNode.judge_change``, the ledger's own rules but the approvals): a change
 it can never take (stale, or refused by the rules at its base, which only another
 committed change can alter, and that makes it stale) is marked dead and never retried;
-otherwise it submits the ``ValidatorSetTx``. Several nodes doing so is harmless: the
-ledger commits one change (its ``change_id``) once and its mempool holds it once. A
-submission that is neither committed nor pending ``RESUBMIT_BLOCKS`` blocks later is
-made again.
+a change at a base this node's ledger has not reached yet (it lags a block or more
+behind the approvers) waits and is tried again after each commit; otherwise it submits
+the ``ValidatorSetTx``. Several nodes doing so is harmless: the ledger commits one change
+(its ``change_id``) once and its mempool holds it once. A submission whose change is
+neither committed nor pending (under any approvals) ``RESUBMIT_BLOCKS`` blocks later is
+made again. An added validator's id must be the peer id of its key.
 
 Operators of other validators approve the same proposal by posting the same additions
 and removals with its nonce (``GET /v1/validators/changes`` lists the pending ones);
@@ -37,7 +39,7 @@ import time
 from daemon.errors import BadRequest, Conflict, NodeError, NotFound
 from daemon.identity import NodeIdentity
 from daemon.ledger_node import LedgerNode
-from daemon.ledger_wire import ReplicaSigner
+from daemon.ledger_wire import ReplicaSigner, added_id_problem
 from daemon.p2p.transport import Transport, TransportError
 from daemon.tasks import cancel_and_wait
 from daemon.validator_proposals import (
@@ -47,7 +49,6 @@ from daemon.validator_proposals import (
     ProposalBook,
 )
 from daemon.validators import ValidatorDirectory
-from ledger.block import tx_hash
 from ledger.codec import peek_type_id
 from ledger.config import Validator
 from ledger.crypto import Verifier
@@ -238,7 +239,8 @@ class ValidatorChanges:
             check_validator_change(ValidatorSetTx.of(note.change))
         except InvalidTransaction as exc:
             return f"the change is malformed: {exc}"
-        return ""
+        problem = added_id_problem(note.change)
+        return f"the change is malformed: {problem}" if problem else ""
 
     # --- submitting and following the ledger --------------------------------------------
 
@@ -252,6 +254,10 @@ class ValidatorChanges:
         if len(approvals) < vset.quorum:
             return
         verdict = await self._ledger.judge_change(proposal.change)
+        if verdict is not None and verdict[0] == "wait":
+            # This node lags behind the approvers: tried again after its next commit.
+            log.info("validator change %s waits for this node's ledger to catch up: %s", proposal.id, verdict[1])
+            return
         if verdict is not None:
             await self._settle(proposal, *verdict)
             return
@@ -292,18 +298,17 @@ class ValidatorChanges:
         async with self._lock:
             await self._book.expire(self._ledger.change_count)
         height = committed.block.height
-        for proposal in self._book:
-            if (proposal.live and proposal.submitted and proposal.submitted_height is not None
-                    and height - proposal.submitted_height >= RESUBMIT_BLOCKS
-                    and not await self._ledger.pending(self._tx_hash(proposal))):
+        for proposal in list(self._book):
+            if not proposal.live:
+                continue
+            if not proposal.submitted:
+                await self._submit_if_ready(proposal)    # one that waited for this node to catch up
+            elif (proposal.submitted_height is not None and height - proposal.submitted_height >= RESUBMIT_BLOCKS
+                    and not await self._ledger.pending(change_id(proposal.change))):
+                # Pending is asked by change id: the mempool may hold the change under other approvals.
                 log.info("validator change %s neither committed nor pending: submitting it again",
                          proposal.id)
                 await self._submit_if_ready(proposal, again=True)
-
-    def _tx_hash(self, proposal: Proposal) -> bytes:
-        vset = self._membership.validators
-        approvals = tuple(proposal.approvals[k] for k in sorted(proposal.approvals) if vset and k in vset)
-        return tx_hash(wire.encode(ValidatorSetTx.of(proposal.change, approvals)))
 
     async def _announce_loop(self) -> None:
         while True:

@@ -34,7 +34,9 @@ class Mempool:
         return len(self._txs)
 
     def __contains__(self, h: object) -> bool:
-        return h in self._txs
+        """Whether ``h`` is a pending transaction's id, or the ``change_id`` of a validator change
+        pending under any approvals (the two are hashes of different domains)."""
+        return h in self._txs or h in self._changes
 
     def get(self, h: bytes) -> Tx | None:
         entry = self._txs.get(h)

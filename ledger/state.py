@@ -11,13 +11,18 @@ block's effects come out as a ``Delta`` that ``LedgerState.apply`` commits.
 Validator-set changes committed at height c take effect at c + the chain's
 ``validator_set_delay`` (``VALIDATOR_SET_DELAY`` unless its genesis says otherwise).
 A change needs the approvals of a quorum of the set voting on its block, checked by
-every replica; it is refused if it would leave fewer than ``MIN_VALIDATORS``, if one
-block would remove half or more of the validators at once (the rest of such a set
-could no longer be trusted to contain a quorum of the old one), or if the same change
-(same additions, removals, base and nonce) was committed before, whatever its approvals.
+every replica; it is refused if it would leave fewer than ``MIN_VALIDATORS``, if the set
+it leads to (with every change already scheduled) would lack half or more of the set
+voting on its block (the rest of such a set could no longer be trusted to contain a
+quorum of the voting one; measured against the voting set, a removal cannot be split
+over several blocks of one delay window to get round it), or if the same change (same
+additions, removals, base and nonce) was committed before, whatever its approvals.
 A change is valid only at its base: when the chain has committed exactly ``base``
 changes (``change_count``), so each committed change voids every approval gathered
-before it, and at most one change commits per block.
+before it (``StaleChange`` for a lower base; ``FutureBase`` for a higher one, which a
+replica that lags behind sees and which may become valid once it catches up). Several
+changes may commit in one block, each at the next base, but approvals are only
+gathered at the base the chain has reached, so in practice one commits per block.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from ledger.config import (
 )
 from ledger.crypto import Verifier
 from ledger.txs import (
+    FutureBase,
     InvalidTransaction,
     KeygenTx,
     SignatureTx,
@@ -145,7 +151,7 @@ class LedgerState:
 class BlockChecker:
     """Checks the transactions of the next block one by one, in order."""
 
-    __slots__ = ("_state", "_height", "_keys", "_hashes", "_base", "_members", "_removed", "_changes")
+    __slots__ = ("_state", "_height", "_keys", "_hashes", "_base", "_members", "_changes")
 
     def __init__(self, state: LedgerState) -> None:
         self._state = state
@@ -154,7 +160,6 @@ class BlockChecker:
         self._hashes: dict[bytes, None] = {}
         self._base = state.latest()
         self._members: dict[str, bytes] | None = None  # copied on the first change only
-        self._removed = 0
         self._changes: dict[bytes, None] = {}
 
     def check(self, tx: Tx, h: bytes, crypto_checked: bool) -> None:
@@ -205,8 +210,8 @@ class BlockChecker:
             raise InvalidTransaction("this validator change (same nonce) was committed already")
         base = self._state.change_count + len(self._changes)
         if tx.base > base:
-            raise InvalidTransaction(f"the change names base {tx.base}, but the chain has committed "
-                                     f"only {base} validator changes")
+            raise FutureBase(f"the change names base {tx.base}, but the chain has committed "
+                             f"only {base} validator changes here")
         if tx.base < base:
             raise StaleChange(f"the change was approved at base {tx.base}, but the chain has "
                               f"committed {base} validator changes: it needs fresh approvals")
@@ -225,12 +230,14 @@ class BlockChecker:
             if v.public_key in members.values():
                 raise InvalidTransaction(f"the key of {v.id!r} belongs to another validator")
             members[v.id] = v.public_key
-        removed = self._removed + len(tx.remove)
         if len(members) < MIN_VALIDATORS:
             raise InvalidTransaction(f"a change may not leave fewer than {MIN_VALIDATORS} validators")
-        if 2 * removed >= len(self._base):
-            raise InvalidTransaction("a block may not remove half or more of the validators")
-        self._members, self._removed = members, removed
+        voting = self._state.validators_at(self._height)
+        removed = sum(1 for node_id in voting.ids if node_id not in members)
+        if 2 * removed >= len(voting):
+            raise InvalidTransaction(f"the changes scheduled and this one would remove {removed} of the "
+                                     f"{len(voting)} validators voting now: half or more may not go at once")
+        self._members = members
         self._changes[cid] = None
 
     def delta(self, header: BlockHeader, block_hash: bytes) -> Delta:

@@ -75,6 +75,11 @@ class StaleChange(InvalidTransaction):
     """A validator change approved at another base: it can never commit (again) as it is."""
 
 
+class FutureBase(InvalidTransaction):
+    """A validator change at a base above the changes this replica has committed: not valid
+    yet here, and perhaps valid once the replica catches up (never a reason to drop it)."""
+
+
 @wire.message(0x0423)
 @dataclass(frozen=True, slots=True)
 class KeygenTx:

@@ -164,6 +164,8 @@ RESPONSES = {
         "public_key": {**_HEX, "description": "compressed SEC1 / Ed25519 / x-only BIP340"},
         "chain_code": _HEX, "epoch": {"type": "integer"}, "created_at": {"type": "number"},
         "presignatures": {"type": "integer", "description": "ready in this node's pools"},
+        "non_member_holders": {"type": "array", "items": _str("peer id of a holder that is no longer "
+                                                                "a validator: the key is due a reshare")},
     }, ("key_id", "scheme", "curve", "threshold", "participants", "party", "public_key",
         "chain_code", "epoch", "created_at", "presignatures"), closed=False),
     "CoordinatedKey": _obj({
@@ -203,14 +205,15 @@ RESPONSES = {
         "version": {"type": "integer"}, "type": {"type": "string", "enum": ["tssnet-ers-partial"]},
         "key_id": _str("key id"), "scheme": _SCHEME, "curve": {"type": "string"},
         "epoch": {"type": "integer", "minimum": 0, "description": "the key's epoch (a refresh increments it)"},
-        "chain_code": {"type": "string", "pattern": "^[0-9a-f]{64}$",
-                       "description": "the key's chain code, which every proof binds"},
+        "chain_code_commitment": {"type": "string", "pattern": "^[0-9a-f]{64}$",
+                                  "description": "a hash of key id, public key and chain code, which every "
+                                  "proof binds (the chain code itself travels only encrypted)"},
         "ers_key": {"type": "string", "pattern": "^[0-9a-f]{64}$",
                     "description": "the ERS public key's fingerprint"},
         "index": {"type": "integer", "description": "this node's party number"},
         "holder": _str("this node's peer id"),
         "share_ciphertext": _HEX_INT, "chain_code_ciphertext": _HEX_INT, "proof": _BASE64,
-    }, ("version", "type", "key_id", "scheme", "curve", "epoch", "chain_code", "ers_key", "index",
+    }, ("version", "type", "key_id", "scheme", "curve", "epoch", "chain_code_commitment", "ers_key", "index",
         "share_ciphertext", "chain_code_ciphertext", "proof"), closed=False,
         description="give it, with the other validators' partials, to tssnet ers combine")}, ("partial",)),
     "MailboxSent": _obj({"roundId": _str("the round"), "sent": {"type": "boolean"}}, ("roundId", "sent")),

@@ -1,7 +1,9 @@
 """Combine partials into one recovery-data document, and validate one from public values only.
 
 ``combine`` checks that the partials all speak of the same key (key id, scheme, curve,
-epoch, public key, chain code, threshold, parties and public shares), that no validator
+epoch, public key, chain code commitment, threshold, parties and public shares; when they
+do not, it blames the partials that differ from the key the caller expects, or from the one
+group of t+1 or more that verifies, and otherwise blames no one), that no validator
 appears twice and that there are at least t+1, the sharing once, then every partial
 (ERS key, index, proof);
 the public shares must lie on one polynomial of degree t through the public key, so
@@ -17,7 +19,13 @@ from dataclasses import dataclass
 from protocol.errors import EncodingError
 from protocol.ers import fields as f
 from protocol.ers import statement as st
-from protocol.ers.errors import DuplicatePartial, KeyMismatch, MalformedErsData, NotEnoughPartials
+from protocol.ers.errors import (
+    DuplicatePartial,
+    ErsError,
+    KeyMismatch,
+    MalformedErsData,
+    NotEnoughPartials,
+)
 from protocol.ers.keys import ErsPublicKey, load_public_key
 from protocol.ers.partial import Partial, check_partial, parse_partial
 from protocol.group import Point
@@ -72,15 +80,14 @@ def check_entries(facts: st.KeyFacts, entries: tuple[st.Entry, ...], names: tupl
 
 
 def _first_difference(a: st.KeyFacts, b: st.KeyFacts) -> str:
-    return next(name for name in st.FACT_FIELDS if getattr(a, name) != getattr(b, name))
+    field = next(name for name in st.FACT_FIELDS if getattr(a, name) != getattr(b, name))
+    if field == "epoch":
+        return (f"epoch ({a.epoch} and {b.epoch}: the key was refreshed in between; ask every "
+                "validator again)")
+    return field
 
 
-def combine(partials, ers_public_key, label: str) -> RecoveryData:
-    """The recovery data of ``partials`` (JSON objects, texts or ``Partial``s); ErsError if any check fails.
-
-    An error about one partial says its position in ``partials`` (``ErsError.position``, 1-based)."""
-    ers = load_public_key(ers_public_key)
-    label = st.check_label(label)
+def _parse_all(partials) -> list[Partial]:
     if not isinstance(partials, list | tuple) or not partials:
         raise NotEnoughPartials("no partials to combine")
     if len(partials) > MAX_PARTIES:
@@ -92,15 +99,91 @@ def combine(partials, ers_public_key, label: str) -> RecoveryData:
         except MalformedErsData as exc:
             exc.position = k + 1
             raise
+    return parsed
+
+
+def _positions(ks) -> str:
+    return ", ".join(str(k + 1) for k in ks)
+
+
+def _blame(parsed: list[Partial], names: tuple[str, ...], bad: list[int], reason: str) -> KeyMismatch:
+    return KeyMismatch(f"{'; '.join(names[k] for k in bad)}: {reason}: partials of different keys or "
+                       "epochs do not combine", position=bad[0] + 1)
+
+
+def _is_about(public_key, facts: st.KeyFacts) -> bool:
+    try:
+        return _expected_point(public_key, facts) == facts.public_key
+    except MalformedErsData:        # not even a point of this partial's curve
+        return False
+
+
+def _check_expected(parsed: list[Partial], names: tuple[str, ...], public_key, chain_code) -> None:
+    """KeyMismatch naming the partials about another key than the one the caller expects."""
+    if public_key is not None:
+        bad = [k for k, p in enumerate(parsed) if not _is_about(public_key, p.facts)]
+        if len(bad) == len(parsed):
+            _expected_point(public_key, parsed[0].facts)    # MalformedErsData for a key that is no key
+        if bad:
+            raise _blame(parsed, names, bad, "about another public key than the one given")
+    if chain_code is not None:
+        code = _chain_code_bytes(chain_code)
+        bad = [k for k, p in enumerate(parsed) if not p.facts.commits_to(code)]
+        if bad:
+            raise _blame(parsed, names, bad, "committed to another chain code than the one given")
+
+
+def _agreed_facts(parsed: list[Partial], names: tuple[str, ...], ers: ErsPublicKey, label: str) -> st.KeyFacts:
+    """The facts every partial states; when they differ, KeyMismatch blaming the partials outside
+    the one group of t+1 or more that verifies (its sharing and every member's proof) if there
+    is one, or naming two disagreeing partials without blaming either if there is not."""
+    groups: dict[st.KeyFacts, list[int]] = {}
+    for k, p in enumerate(parsed):
+        groups.setdefault(p.facts, []).append(k)
+    if len(groups) == 1:
+        return parsed[0].facts
+    sound = [(facts, ks) for facts, ks in groups.items() if _sound_group(facts, ks, parsed, ers, label)]
+    if len(sound) == 1:
+        facts, members = sound[0]
+        rest = [k for k in range(len(parsed)) if k not in members]
+        raise _blame(parsed, names, rest, f"differs in {_first_difference(facts, parsed[rest[0]].facts)} "
+                     f"from the {len(members)} partials ({_positions(members)}) that agree on key "
+                     f"{facts.key_id!r} and verify")
+    (_, first), (other_facts, second) = list(groups.items())[:2]
+    raise KeyMismatch(f"{names[first[0]]} and {names[second[0]]} disagree on the key (in "
+                      f"{_first_difference(parsed[first[0]].facts, other_facts)}), and no group of "
+                      f"{parsed[0].facts.threshold + 1} or more partials that agree verifies, so neither "
+                      "is known to be the wrong one: check the public key (and chain code) and pass them")
+
+
+def _sound_group(facts: st.KeyFacts, members: list[int], parsed: list[Partial], ers: ErsPublicKey,
+                 label: str) -> bool:
+    """Whether t+1 or more distinct validators agree on ``facts``, whose sharing holds and whose
+    proofs all verify."""
+    if len({parsed[k].entry.index for k in members}) < facts.threshold + 1:
+        return False
+    try:
+        facts.check_sharing()
+        for k in members:
+            check_partial(parsed[k], ers, label, f"partial {k + 1}", k + 1)
+    except ErsError:
+        return False
+    return True
+
+
+def combine(partials, ers_public_key, label: str, *, public_key=None,
+            chain_code: str | bytes | None = None) -> RecoveryData:
+    """The recovery data of ``partials`` (JSON objects, texts or ``Partial``s); ErsError if any check fails.
+
+    ``public_key`` and ``chain_code`` (optional): the key the caller expects; partials about
+    another are blamed. An error about one partial says its position in ``partials``
+    (``ErsError.position``, 1-based)."""
+    ers = load_public_key(ers_public_key)
+    label = st.check_label(label)
+    parsed = _parse_all(partials)
     names = tuple(st.describe(f"partial {k + 1}", p.entry) for k, p in enumerate(parsed))
-    facts = parsed[0].facts
-    for k, p in enumerate(parsed[1:], start=1):
-        if p.facts != facts:
-            field = _first_difference(facts, p.facts)
-            hint = (f" (epoch {p.facts.epoch}, not {facts.epoch}: the key was refreshed in between; ask "
-                    "every validator again)" if field == "epoch" else "")
-            raise KeyMismatch(f"{names[k]} differs from {names[0]} in {field}{hint}: partials of "
-                              "different keys or epochs do not combine", position=k + 1)
+    _check_expected(parsed, names, public_key, chain_code)
+    facts = _agreed_facts(parsed, names, ers, label)
     check_entries(facts, tuple(p.entry for p in parsed), names)
     facts.check_sharing()
     for k, p in enumerate(parsed):
@@ -150,12 +233,18 @@ def check_public_key(facts: st.KeyFacts, public_key) -> None:
                           f"{facts.public_key.encode().hex()}, not the key given")
 
 
-def check_chain_code(facts: st.KeyFacts, chain_code: str | bytes) -> None:
-    """KeyMismatch unless the facts carry ``chain_code`` (hex or bytes)."""
+def _chain_code_bytes(chain_code: str | bytes) -> bytes:
     if isinstance(chain_code, str):
-        chain_code = f.hex_to_bytes(chain_code.lower(), "chain code", st.CHAIN_CODE_SIZE)
-    if chain_code != facts.chain_code:
-        raise KeyMismatch(f"the recovery data for key {facts.key_id!r} carries another chain code than "
+        return f.hex_to_bytes(chain_code.lower(), "chain code", st.CHAIN_CODE_SIZE)
+    if not isinstance(chain_code, bytes | bytearray) or len(chain_code) != st.CHAIN_CODE_SIZE:
+        raise MalformedErsData(f"chain code: expected {st.CHAIN_CODE_SIZE} bytes")
+    return bytes(chain_code)
+
+
+def check_chain_code(facts: st.KeyFacts, chain_code: str | bytes) -> None:
+    """KeyMismatch unless the facts commit to ``chain_code`` (hex or bytes)."""
+    if not facts.commits_to(_chain_code_bytes(chain_code)):
+        raise KeyMismatch(f"the recovery data for key {facts.key_id!r} commits to another chain code than "
                           "the one given")
 
 

@@ -122,21 +122,27 @@ class ErsPublicKey:
         return f"ErsPublicKey(bits={self.n.bit_length()}, fingerprint={self.fingerprint.hex()[:16]})"
 
 
+_PUBLIC_FIELDS = ("n", "s", "t", "mod_proof", "prm_proof")
+
+
+def _public_numbers(obj: dict) -> tuple:
+    return tuple(f.hex_to_int(obj[name], f"ERS public key {name}", MAX_MODULUS_BITS) for name in ("n", "s", "t"))
+
+
 def _public_fields(data) -> tuple:
-    obj = f.fields(data, "ERS public key", PUBLIC_TYPE, ("n", "s", "t", "mod_proof", "prm_proof"))
-    return (f.hex_to_int(obj["n"], "ERS public key n", MAX_MODULUS_BITS),
-            f.hex_to_int(obj["s"], "ERS public key s", MAX_MODULUS_BITS),
-            f.hex_to_int(obj["t"], "ERS public key t", MAX_MODULUS_BITS),
+    obj = f.fields(data, "ERS public key", PUBLIC_TYPE, _PUBLIC_FIELDS)
+    return (*_public_numbers(obj),
             f.b64_to_proof(obj["mod_proof"], mod.Proof, "ERS public key mod_proof"),
             f.b64_to_proof(obj["prm_proof"], prm.Proof, "ERS public key prm_proof"))
 
 
 def unverified_fingerprint(data) -> bytes:
-    """The fingerprint of the ERS public key in ``data`` from its shape alone (fast: its proofs
-    are parsed, not verified); MalformedErsData if the shape is wrong."""
+    """The fingerprint of the ERS public key in ``data`` from its shape and (N, s, t) alone
+    (fast: its proofs, up to megabytes, are neither decoded nor verified); MalformedErsData if
+    the shape is wrong."""
     if isinstance(data, ErsPublicKey):
         return data.fingerprint
-    n, s, t, _, _ = _public_fields(data)
+    n, s, t = _public_numbers(f.fields(data, "ERS public key", PUBLIC_TYPE, _PUBLIC_FIELDS))
     return fingerprint(n, s, t)
 
 

@@ -4,8 +4,9 @@
 ``FrostKeyShare``: both are Shamir shares x_i whose X_i = x_i·G is in the record),
 encrypts C = Enc_N(x_i) and the chain code under the ERS key's N, and proves with
 Π^log* that C encrypts the discrete log of X_i (see ``protocol.ers.statement`` for what
-the proof binds). The partial repeats the key's public facts (the chain code and epoch
-among them) so that ``combine`` can check that every partial speaks of the same key.
+the proof binds). The partial repeats the key's public facts (the epoch and a commitment
+to the chain code among them, never the chain code itself) so that ``combine`` can check
+that every partial speaks of the same key.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Partial:
                 **self.entry.to_json(self.facts.group)}
 
 
-def _facts_and_secret(share) -> tuple[st.KeyFacts, Scalar]:
+def _facts_and_secret(share) -> tuple[st.KeyFacts, Scalar, bytes]:
     if isinstance(share, KeyShare):
         scheme, secret = "ecdsa", share.x
     elif isinstance(share, FrostKeyShare):
@@ -49,9 +50,11 @@ def _facts_and_secret(share) -> tuple[st.KeyFacts, Scalar]:
         secret = share.secret
     else:
         raise UsageError("a partial is made from a KeyShare or a FrostKeyShare")
+    chain_code = bytes(share.chain_code)
+    commitment = st.chain_code_commitment(share.key_id, share.public_key, chain_code)
     facts = st.KeyFacts(share.key_id, scheme, share.group.name, share.epoch, share.public_key,
-                        bytes(share.chain_code), share.threshold, tuple(share.parties), tuple(share.public_shares))
-    return facts, secret
+                        commitment, share.threshold, tuple(share.parties), tuple(share.public_shares))
+    return facts, secret, chain_code
 
 
 def make_partial(share, ers: ErsPublicKey, label: str, rng: Rng, *, holder: str = "") -> Partial:
@@ -60,11 +63,11 @@ def make_partial(share, ers: ErsPublicKey, label: str, rng: Rng, *, holder: str 
         raise UsageError("make_partial needs a loaded (verified) ErsPublicKey")
     label = st.check_label(label)
     holder = f.text(holder, "holder", st.HOLDER_MAX_BYTES)
-    facts, secret = _facts_and_secret(share)
+    facts, secret, chain_code = _facts_and_secret(share)
     index = share.party
     params = ers.params
     key = params.paillier
-    chain_ct, _ = key.encrypt(int.from_bytes(facts.chain_code, "big"), rng)
+    chain_ct, _ = key.encrypt(int.from_bytes(chain_code, "big"), rng)
     share_ct, rho = key.encrypt(int(secret), rng)
     t = st.transcript(facts, params, label, index, holder, chain_ct)
     proof = logstar.prove(t, st.statement(facts, params, index, share_ct), logstar.Private(int(secret), rho),

@@ -4,14 +4,15 @@
 in ±2^(ℓ+ε) as the range proof allows, taken mod q) and keeps those whose x_j·G is the
 public share X_j; t+1 of them interpolate to x, and x·G must be the public key. For
 BIP340 keys that is the even-y key the shares were normalised to at keygen; for Ed25519
-x is the raw scalar (not an RFC 8032 seed). The chain code is the one in the key facts,
-which every proof binds and every partial agreed on; each entry's encrypted chain code is
-only compared with it, and an entry whose copy differs is named in the result
-(``chain_code_mismatches``), never blocking recovery.
+x is the raw scalar (not an RFC 8032 seed). The chain code is the first decrypted
+chain-code ciphertext (of an entry whose share checked) that matches the commitment in the
+key facts, which every proof binds and every partial agreed on; the result counts the
+entries whose copy did not match (``chain_code_mismatches``), which never block recovery.
 
 Nothing decrypted is ever put in an error or in the result unless it was checked against
-a public value first: a share against X_j, the key against the public key. A crafted
-ciphertext (another key's share, say) therefore teaches the attacker nothing.
+a public value first: a share against X_j, the key against the public key, a chain code
+against its commitment. A crafted ciphertext (another key's share, say) therefore teaches
+the attacker nothing beyond whether it is the committed chain code.
 
 ``child`` derives a non-hardened BIP32 child exactly as the threshold signers do, and
 ``sign`` signs with a recovered FROST key (or its child) as the threshold key would
@@ -56,26 +57,26 @@ class RecoveredKey(NeverPickled):
     secret: Scalar
     public_key: Point
     chain_code: bytes
-    #: validators whose encrypted chain code is not the chain code every partial states
-    chain_code_mismatches: tuple[int, ...] = ()
+    #: how many entries' encrypted chain code did not match the commitment every partial states
+    chain_code_mismatches: int = 0
 
     def to_json(self) -> dict:
         """{"curve", "private_key" (32 bytes big-endian, hex), "chain_code" (hex)} and the key's
-        "key_id", "scheme" and "public_key" (hex, as the node shows it), with the validators whose
-        encrypted chain code differed ("chain_code_mismatches", usually empty)."""
+        "key_id", "scheme" and "public_key" (hex, as the node shows it), with how many entries'
+        encrypted chain code did not match its commitment ("chain_code_mismatches", usually 0)."""
         return {"curve": self.curve, "private_key": int(self.secret).to_bytes(32, "big").hex(),
                 "chain_code": self.chain_code.hex(), "key_id": self.key_id, "scheme": self.scheme,
                 "public_key": public_key_hex(self.scheme, self.public_key),
-                "chain_code_mismatches": list(self.chain_code_mismatches)}
+                "chain_code_mismatches": self.chain_code_mismatches}
 
     def __repr__(self) -> str:
         return f"RecoveredKey(key_id={self.key_id!r}, scheme={self.scheme}, secret=<redacted>)"
 
 
 def _decrypt_entry(facts: st.KeyFacts, private: ErsPrivateKey, label: str, entry: st.Entry, position: int
-                   ) -> tuple[Scalar, bool]:
-    """The entry's share once checked against its public share, and whether its encrypted chain
-    code is the facts' one. Errors name the entry, never a decrypted value."""
+                   ) -> Scalar:
+    """The entry's share once checked against its public share. Errors name the entry, never a
+    decrypted value."""
     what = entry_name(position)
     st.verify_entry(facts, private.params, label, entry, what, position)
     who = st.describe(what, entry)
@@ -86,12 +87,30 @@ def _decrypt_entry(facts: st.KeyFacts, private: ErsPrivateKey, label: str, entry
         raise RecoveryFailed(f"the share ciphertext of {who} does not decrypt", position=position) from None
     if group.base_mul(share) != facts.public_share(entry.index):
         raise RecoveryFailed(f"the share of {who} does not decrypt to its public share", position=position)
+    return share
+
+
+def _chain_code(facts: st.KeyFacts, private: ErsPrivateKey, entry: st.Entry) -> bytes | None:
+    """The entry's chain code if its ciphertext decrypts to the one the facts commit to, else None."""
     try:
-        same_chain_code = private.paillier.decrypt(entry.chain_code_ciphertext) == \
-            int.from_bytes(facts.chain_code, "big")
+        value = int(private.paillier.decrypt(entry.chain_code_ciphertext))
     except EncodingError:
-        same_chain_code = False
-    return share, same_chain_code
+        return None
+    if value.bit_length() > 8 * st.CHAIN_CODE_SIZE:
+        return None
+    code = value.to_bytes(st.CHAIN_CODE_SIZE, "big")
+    return code if facts.commits_to(code) else None
+
+
+def _first_chain_code(facts: st.KeyFacts, private: ErsPrivateKey, entries: list[st.Entry]
+                      ) -> tuple[bytes, int]:
+    """The first committed chain code among ``entries`` and how many entries before it did not
+    match; RecoveryFailed (naming no value) when none matches."""
+    for k, entry in enumerate(entries):
+        code = _chain_code(facts, private, entry)
+        if code is not None:
+            return code, k + sum(_chain_code(facts, private, e) is None for e in entries[k + 1:])
+    raise RecoveryFailed(f"no entry's encrypted chain code matches the commitment of key {facts.key_id!r}")
 
 
 def recover(data, ers_private_key, label: str, public_key=None) -> RecoveredKey:
@@ -108,12 +127,13 @@ def recover(data, ers_private_key, label: str, public_key=None) -> RecoveredKey:
     check_entries(facts, data.entries, tuple(st.describe(entry_name(k + 1), e) for k, e in enumerate(data.entries)))
     facts.check_sharing()
     shares: dict[int, Scalar] = {}
-    codes: dict[int, bool] = {}
+    decrypted: list[st.Entry] = []
     failures: list[ErsError] = []
     # Every entry that verifies and decrypts to its share counts: any t+1 of them recover the key.
     for k, entry in enumerate(data.entries):
         try:
-            shares[entry.index], codes[entry.index] = _decrypt_entry(facts, private, label, entry, k + 1)
+            shares[entry.index] = _decrypt_entry(facts, private, label, entry, k + 1)
+            decrypted.append(entry)
         except ErsError as exc:
             failures.append(exc)
     needed = facts.threshold + 1
@@ -129,8 +149,8 @@ def recover(data, ers_private_key, label: str, public_key=None) -> RecoveredKey:
         secret = secret + shamir.lagrange_at_zero(group, j, subset) * shares[j]
     if group.base_mul(secret) != facts.public_key:
         raise RecoveryFailed("the decrypted shares do not interpolate to the key's private key")
-    return RecoveredKey(facts.key_id, facts.scheme, facts.curve, secret, facts.public_key, facts.chain_code,
-                        tuple(j for j, same in sorted(codes.items()) if not same))
+    chain_code, mismatches = _first_chain_code(facts, private, decrypted)
+    return RecoveredKey(facts.key_id, facts.scheme, facts.curve, secret, facts.public_key, chain_code, mismatches)
 
 
 def from_json(obj: dict, scheme: str | None = None) -> RecoveredKey:

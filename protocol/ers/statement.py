@@ -1,21 +1,24 @@
 """What one encrypted share says, and the check of its Π^log* proof.
 
 ``KeyFacts`` are the public facts of a threshold key that every partial repeats and the
-recovery data keeps once: key id, scheme and curve, epoch, public key, chain code,
-threshold, parties and every party's public share X_j. The chain code is public to the
-key's holders (``GET /v1/keys/{id}`` shows it, the ledger's keygen transaction holds
-it), so it travels in the clear among the facts, where every proof binds it and
-``combine`` makes every partial agree on it. ``Entry`` is one validator's contribution:
-its index, who it is (``holder``, the node's peer id, or empty), C = Enc_N(x_i), the
-chain code encrypted under N (a cross-check at recovery only: nothing proves it, so it
-never decides anything), and a Π^log* proof that C encrypts the discrete log of X_i.
+recovery data keeps once: key id, scheme and curve, epoch, public key, a commitment to the
+chain code, threshold, parties and every party's public share X_j. The chain code itself
+never appears in the clear: recovery data is handed to others for validation, and the
+chain code with the public key links every non-hardened child (and, with one leaked child
+private key, gives the master key). The facts carry instead
+``chain_code_commitment(key_id, public_key, chain_code)``, a transcript hash that every
+proof binds, that ``combine`` makes every partial agree on and that ``validate`` checks a
+chain code against when one is given. ``Entry`` is one validator's contribution: its index,
+who it is (``holder``, the node's peer id, or empty), C = Enc_N(x_i), the chain code
+encrypted under N (at recovery, the first whose plaintext matches the commitment is taken),
+and a Π^log* proof that C encrypts the discrete log of X_i.
 
 The proof's transcript binds the domain, the label, every key fact (the epoch and chain
-code among them), the ERS public key (N, s, t), the index, X_i, the holder and the chain
-code's ciphertext, so that a partial verifies only under the label, key and ERS key it
-was made for, and changing any of its fields (or moving it to another index) breaks it.
-The ring-Pedersen parameters of the range proof are the ERS key's own: the validator does
-not know their factorisation, which is what makes its range proof sound. The recovery
+code commitment among them), the ERS public key (N, s, t), the index, X_i, the holder and
+the chain code's ciphertext, so that a partial verifies only under the label, key and ERS
+key it was made for, and changing any of its fields (or moving it to another index) breaks
+it. The ring-Pedersen parameters of the range proof are the ERS key's own: the validator
+does not know their factorisation, which is what makes its range proof sound. The recovery
 key's owner does know it, so the proofs convince everyone but that owner, who needs no
 convincing: it can decrypt and check x_i·G = X_i itself, and ``recover`` does.
 """
@@ -38,6 +41,9 @@ from protocol.transcript import Transcript
 from protocol.zk import logstar
 
 DOMAIN = "tssnet/ers/partial/v1"
+#: the domain of the chain code's commitment
+COMMITMENT_DOMAIN = "tssnet/ers/chain-code/v1"
+COMMITMENT_SIZE = 32
 #: scheme -> curve, as the node names them
 SCHEMES = {"ecdsa": "secp256k1", "eddsa": "ed25519", "schnorr": "secp256k1"}
 #: the FROST suite of a FROST scheme
@@ -48,6 +54,15 @@ CHAIN_CODE_SIZE = 32
 #: the largest key epoch accepted (a refresh increments it)
 MAX_EPOCH = 2**63 - 1
 _CIPHERTEXT_BITS = 2 * MAX_MODULUS_BITS
+
+
+def chain_code_commitment(key_id: str, public_key: Point, chain_code: bytes) -> bytes:
+    """H(domain, key id, public key, chain code): what the facts say of the chain code."""
+    t = Transcript(COMMITMENT_DOMAIN)
+    t.append("key-id", key_id)
+    t.append("public-key", public_key)
+    t.append("chain-code", bytes(chain_code))
+    return t.challenge_bytes("commitment", COMMITMENT_SIZE)
 
 
 def check_label(label) -> str:
@@ -62,7 +77,7 @@ class KeyFacts:
     curve: str
     epoch: int
     public_key: Point
-    chain_code: bytes
+    chain_code_commitment: bytes
     threshold: int
     parties: tuple[int, ...]
     public_shares: tuple[Point, ...]
@@ -74,6 +89,10 @@ class KeyFacts:
     def public_share(self, index: int) -> Point:
         return self.public_shares[self.parties.index(index)]
 
+    def commits_to(self, chain_code: bytes) -> bool:
+        """Whether ``chain_code`` is the one the facts commit to."""
+        return chain_code_commitment(self.key_id, self.public_key, chain_code) == self.chain_code_commitment
+
     def check_sharing(self) -> None:
         """InconsistentShares unless the public shares lie on one polynomial of degree t through
         the public key (``protocol.threshold_share.check_public_sharing``)."""
@@ -84,17 +103,17 @@ class KeyFacts:
 
     def transcript_items(self) -> list[tuple[str, object]]:
         return [("key-id", self.key_id), ("scheme", self.scheme), ("curve", self.curve), ("epoch", self.epoch),
-                ("public-key", self.public_key), ("chain-code", self.chain_code), ("threshold", self.threshold),
+                ("public-key", self.public_key), ("chain-code-commitment", self.chain_code_commitment), ("threshold", self.threshold),
                 ("parties", list(self.parties)), ("public-shares", list(self.public_shares))]
 
     def to_json(self) -> dict:
         return {"key_id": self.key_id, "scheme": self.scheme, "curve": self.curve, "epoch": self.epoch,
-                "public_key": f.point_to_hex(self.public_key), "chain_code": self.chain_code.hex(),
+                "public_key": f.point_to_hex(self.public_key), "chain_code_commitment": self.chain_code_commitment.hex(),
                 "threshold": self.threshold, "parties": list(self.parties),
                 "public_shares": [f.point_to_hex(p) for p in self.public_shares]}
 
 
-FACT_FIELDS = ("key_id", "scheme", "curve", "epoch", "public_key", "chain_code", "threshold", "parties",
+FACT_FIELDS = ("key_id", "scheme", "curve", "epoch", "public_key", "chain_code_commitment", "threshold", "parties",
                "public_shares")
 
 
@@ -118,8 +137,8 @@ def facts_from_json(obj: dict, what: str) -> KeyFacts:
     public_key = f.hex_to_point(obj["public_key"], group, f"{what} public_key")
     if scheme == "schnorr" and not public_key.has_even_y():
         raise MalformedErsData(f"{what} public_key: a BIP340 key is kept with even y")
-    chain_code = f.hex_to_bytes(obj["chain_code"], f"{what} chain_code", CHAIN_CODE_SIZE)
-    return KeyFacts(key_id, scheme, group.name, epoch, public_key, chain_code, threshold, parties,
+    commitment = f.hex_to_bytes(obj["chain_code_commitment"], f"{what} chain_code_commitment", COMMITMENT_SIZE)
+    return KeyFacts(key_id, scheme, group.name, epoch, public_key, commitment, threshold, parties,
                     tuple(f.hex_to_point(x, group, f"{what} public_shares") for x in shares))
 
 
@@ -201,6 +220,6 @@ def verify_entry(facts: KeyFacts, ers: ErsParams, label: str, entry: Entry, what
                               entry.index, entry.holder, position=position) from None
 
 
-__all__ = ["CHAIN_CODE_SIZE", "DOMAIN", "ENTRY_FIELDS", "FACT_FIELDS", "FROST_SUITES", "HOLDER_MAX_BYTES",
-           "LABEL_MAX_BYTES", "MAX_EPOCH", "SCHEMES", "Entry", "KeyFacts", "check_label", "describe",
-           "entry_from_json", "facts_from_json", "statement", "transcript", "verify_entry"]
+__all__ = ["CHAIN_CODE_SIZE", "COMMITMENT_DOMAIN", "COMMITMENT_SIZE", "DOMAIN", "ENTRY_FIELDS", "FACT_FIELDS",
+           "FROST_SUITES", "HOLDER_MAX_BYTES", "LABEL_MAX_BYTES", "MAX_EPOCH", "SCHEMES", "Entry", "KeyFacts",
+           "chain_code_commitment", "check_label", "describe", "entry_from_json", "facts_from_json", "statement", "transcript", "verify_entry"]

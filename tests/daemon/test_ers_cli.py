@@ -146,6 +146,24 @@ def test_combine_names_the_validator_with_a_bad_proof(tmp_path, ers_dir, capsys)
     assert "not_enough_partials" in capsys.readouterr().err
 
 
+def test_combine_with_the_expected_key_names_the_foreign_partial_even_first(tmp_path, ers_dir, capsys):
+    public = ers.load_public_key(json.loads((ers_dir / "ers_public.json").read_text()))
+    foreign = ers.make_partial(shares("ecdsa", 3, 1, "other")[2], public, LABEL, SeededRng(7)).to_json()
+    files = [_write(tmp_path / "foreign.json", foreign), *_partial_files(tmp_path, ers_dir, "ecdsa", 3, 1, (1,))]
+    key = shares("ecdsa", 3, 1)[1]
+    capsys.readouterr()
+    code, target = _combine(tmp_path, ers_dir, files)
+    err = capsys.readouterr().err
+    assert code == 1 and "key_mismatch" in err and "neither is known to be the wrong one" in err
+    assert "[file" not in err
+    for flag, value in (("--public-key", public_key_hex(key)), ("--chain-code", key.chain_code.hex())):
+        assert main(["ers", "combine", "--ers-public", str(ers_dir / "ers_public.json"), "--label", LABEL,
+                     flag, value, "--out", target, *files]) == 1
+        err = capsys.readouterr().err
+        assert "key_mismatch" in err and f"[file {tmp_path / 'foreign.json'}]" in err
+    assert not os.path.exists(target)
+
+
 def test_recover_refuses_a_private_key_readable_by_others(tmp_path, ers_dir, capsys):
     files = _partial_files(tmp_path, ers_dir, "ecdsa", 3, 1, (2, 3))
     _, data = _combine(tmp_path, ers_dir, files)
@@ -157,7 +175,13 @@ def test_recover_refuses_a_private_key_readable_by_others(tmp_path, ers_dir, cap
     assert "chmod 600" in capsys.readouterr().err
     loose.chmod(0o600)
     assert main(["ers", "recover", "--ers-private", str(loose), "--label", LABEL, data]) == 0
-    assert "private_key" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "private_key" in captured.out
+    # Without --public-key the recovered key was checked against nothing the caller gave: say so.
+    key = public_key_hex(shares("ecdsa", 3, 1)[1])
+    assert f"warning: the recovered key {key} was not checked against an expected public key" in captured.err
+    assert main(["ers", "recover", "--ers-private", str(loose), "--label", LABEL, "--public-key", key, data]) == 0
+    assert "not checked" not in capsys.readouterr().err
     assert main(["ers", "recover", "--ers-private", str(loose), "--label", "other", data]) == 1
     other = public_key_hex(shares("ecdsa", 3, 1, "other")[1])
     capsys.readouterr()

@@ -173,3 +173,29 @@ def test_keygen_defaults_every_validator_and_a_fresh_key_id():
             key = await c.services[0].key(view.key_id)
             assert key.threshold == 1 and key.public_key == view.public_key
     run(main())
+
+
+def test_a_removed_validator_is_never_chosen_to_sign_and_too_few_members_is_a_409(ecdsa_key):
+    async def main():
+        async with Cluster(3, copy_from=ecdsa_key[0]) as c:
+            service = c.services[0]
+            key = await service._held_key("k1")
+            removed = c.nodes[1].peer_id
+            # Node 1 was the next party after node 0: by default the pair would be (0, 1).
+            assert service._signers(key, None) == (c.nodes[0].peer_id, removed)
+            directory = service._directory
+            members = {n.peer_id for n in c.nodes} - {removed}
+            assert (await service.key("k1")).non_member_holders == ()
+            directory.is_member = members.__contains__      # the ledger removed node 1
+            assert (await service.key("k1")).non_member_holders == (removed,)   # due a reshare
+            assert service._signers(key, None) == (c.nodes[0].peer_id, c.nodes[2].peer_id)
+            signed = await service.sign(SignRequest("k1", message=b"after a removal"))
+            session = await service.wait_session(signed.session_id, 5)
+            assert session.participants == (c.nodes[0].peer_id, c.nodes[2].peer_id)
+            directory.is_member = {c.nodes[0].peer_id}.__contains__    # two of three removed
+            with pytest.raises(Conflict, match="no longer validators .* reshared") as caught:
+                service._signers(key, None)
+            assert caught.value.status == 409 and removed in caught.value.message
+            with pytest.raises(Conflict):
+                await service.presign("k1", 1, None)
+    run(main())

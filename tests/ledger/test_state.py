@@ -8,7 +8,7 @@ from ledger.block import make_block, tx_hash
 from ledger.config import Validator, ValidatorSet
 from ledger.mempool import Mempool
 from ledger.state import VALIDATOR_SET_DELAY, LedgerState
-from ledger.txs import InvalidTransaction, StaleChange, ValidatorChange
+from ledger.txs import FutureBase, InvalidTransaction, StaleChange, ValidatorChange
 from ledger.validate import check_block
 from protocol import wire
 from protocol.errors import InvalidProof
@@ -84,6 +84,31 @@ def test_refusals(config):
         with pytest.raises(InvalidTransaction, match=reason):
             _check(state, tx)
     _check(state, validator_tx(remove=("v0", "v1"), config=config))  # two of six: allowed
+
+
+def test_a_base_ahead_of_the_chain_is_a_future_base_not_a_plain_refusal(config):
+    state = LedgerState(config)
+    with pytest.raises(FutureBase, match="names base 1, but the chain has committed only 0"):
+        _check(state, validator_tx(add=("a",), base=1, config=config))
+    with pytest.raises(StaleChange) as caught:   # the other side stays stale, never a future base
+        _commit(state, config, [validator_tx(add=("a",), config=config)])
+        _check(state, validator_tx(add=("b",), config=config))
+    assert not isinstance(caught.value, FutureBase)
+
+
+def test_the_removal_limit_is_measured_against_the_set_voting_now():
+    """Three of seven removed, then (within the delay, the seven still voting) three added and
+    one more removed: four of the seven voting would be gone, which one change could not do."""
+    config = make_config(7)
+    approvers = ("v0", "v1", "v2", "v3", "v4")
+    state = LedgerState(config)
+    _commit(state, config, [validator_tx(remove=("v0", "v1", "v2"), approvers=approvers, config=config)])
+    assert len(state.validators_at(state.height + 1)) == 7 and len(state.latest()) == 4
+    split = validator_tx(add=("a", "b", "c"), remove=("v3",), base=1, approvers=approvers, config=config)
+    with pytest.raises(InvalidTransaction, match="remove 4 of the 7 validators voting now: half or more"):
+        _check(state, split)
+    # An addition alone is fine: it removes no one voting now.
+    _check(state, validator_tx(add=("a", "b", "c"), base=1, approvers=approvers, config=config))
 
 
 def test_one_change_per_block(config):

@@ -332,3 +332,16 @@ def test_the_mempool_holds_one_transaction_per_change(config, state):
     other = validator_tx(add=("y",), nonce=b"z")
     pool.admit(tx_hash(wire.encode(other)), wire.encode(other), other, state)
     assert len(pool) == 2
+
+
+def test_a_change_is_pending_by_its_id_whatever_approvals_carry_it(config, state):
+    pool = Mempool()
+    carried = validator_tx(add=("x",), nonce=b"z", approvers=("v0", "v1", "v2"))
+    mine = validator_tx(add=("x",), nonce=b"z", approvers=("v1", "v2", "v3"))
+    cid = change_id(carried.change())
+    assert cid not in pool
+    pool.admit(tx_hash(wire.encode(carried)), wire.encode(carried), carried, state)
+    # A node holding other approvals asks by change id: pending, though its own tx hash is not.
+    assert cid in pool and tx_hash(wire.encode(mine)) not in pool
+    pool.discard([tx_hash(wire.encode(carried))])
+    assert cid not in pool

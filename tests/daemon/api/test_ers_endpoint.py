@@ -236,3 +236,15 @@ def test_enable_ers_export_without_allowed_keys_is_refused_at_config_load():
     assert loaded.ers_allowed_keys == (_fingerprint(), "AB" * 32)
     ers_export.check_allowed(loaded, "ab" * 32)      # fingerprints compare in either case
     assert config.load(environ={}).enable_ers_export is False
+
+
+def test_the_allow_list_is_decided_from_n_s_t_before_any_proof_is_decoded(monkeypatch):
+    def no_decoding(*_args, **_kwargs):
+        raise AssertionError("a proof was decoded before the allow-list was checked")
+    monkeypatch.setattr(ers.fields.wire, "decode", no_decoding)
+    exporter, engine, _, _ = _exporter(allowed=("ab" * 32,))
+    # Proofs that are not even base64 (up to megabytes in a real request): still a 403, not a 400.
+    for junk in ("!" * 4096, "AAAA"):
+        with pytest.raises(Forbidden) as caught:
+            exporter.check_request(dict(_key(), mod_proof=junk, prm_proof=junk))
+        assert caught.value.type == "ers_key_not_allowed" and engine.slots.jobs == []

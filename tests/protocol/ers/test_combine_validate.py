@@ -46,13 +46,19 @@ def test_honest_partials_combine_and_validate(scheme):
     ers.validate(data, ers_public(), LABEL, shares(scheme, N, T)[1].public_key.encode())
 
 
-def test_the_share_is_not_in_the_clear_and_the_chain_code_is_the_keys():
+def test_neither_the_share_nor_the_chain_code_is_in_the_clear():
     doc = partial_json("ecdsa", N, T, 1)
     share = shares("ecdsa", N, T)[1]
-    text = json.dumps(doc)
-    assert format(int(share.x), "x") not in text and int(share.x).to_bytes(32, "big").hex() not in text
-    # The chain code is public to holders: it travels in the clear, bound by the proof.
-    assert doc["chain_code"] == share.chain_code.hex() and doc["epoch"] == share.epoch
+    for text in (json.dumps(doc), json.dumps(data_json())):
+        assert format(int(share.x), "x") not in text and int(share.x).to_bytes(32, "big").hex() not in text
+        # Recovery data is handed out for validation: with the public key the chain code would
+        # link every non-hardened child, so only a commitment to it travels.
+        assert share.chain_code.hex() not in text and format(int.from_bytes(share.chain_code, "big"), "x") not in text
+    assert "chain_code" not in doc and doc["epoch"] == share.epoch
+    assert doc["chain_code_commitment"] == st.chain_code_commitment(share.key_id, share.public_key,
+                                                                    share.chain_code).hex()
+    other = st.chain_code_commitment(share.key_id, share.public_key, bytes(32))
+    assert len(bytes.fromhex(doc["chain_code_commitment"])) == 32 and other.hex() != doc["chain_code_commitment"]
 
 
 def test_any_t_plus_1_and_extra_partials_combine():
@@ -85,7 +91,7 @@ def test_a_malformed_label_is_refused(label):
 
 def test_a_partial_from_another_key_is_refused():
     mixed = [partial_json("ecdsa", N, T, 1), partial_json("ecdsa", N, T, 2, seed="other")]
-    with pytest.raises(ers.KeyMismatch, match="differs .* in key_id"):
+    with pytest.raises(ers.KeyMismatch, match="in key_id"):
         ers.combine(mixed, ers_public(), LABEL)
     # Same key id, scheme and parties but another key: the public key differs.
     other = dict(partial_json("ecdsa", N, T, 2, seed="other"), key_id=partial_json("ecdsa", N, T, 1)["key_id"])
@@ -128,12 +134,67 @@ def test_partials_of_two_epochs_do_not_combine_and_the_error_says_epoch():
     refreshed = dataclasses.replace(shares("ecdsa", N, T)[2], epoch=1)
     other = ers.make_partial(refreshed, ers_public(), LABEL, SeededRng("epoch"), holder="12D3KooWPeer2")
     ers.verify_partial(other, ers_public(), LABEL)     # a partial of epoch 1 is fine alone
-    with pytest.raises(ers.KeyMismatch, match="in epoch .epoch 1, not 0: the key was refreshed") as caught:
-        ers.combine([partial_json("ecdsa", N, T, 1), other.to_json()], ers_public(), LABEL)
-    assert caught.value.position == 2
+    with pytest.raises(ers.KeyMismatch, match=r"in epoch \(0 and 1: the key was refreshed") as caught:
+        ers.combine([other.to_json(), partial_json("ecdsa", N, T, 1), partial_json("ecdsa", N, T, 3)],
+                    ers_public(), LABEL)
+    assert caught.value.position == 1
     doc = data_json()
     with pytest.raises(ers.BadPartialProof, match="epoch"):
         ers.validate(dict(doc, epoch=1), ers_public(), LABEL, key_hex("ecdsa"))
+
+
+def test_a_bad_partial_first_is_blamed_not_the_honest_one_after_it():
+    honest = partials("ecdsa", N, T, (1, 3))
+    foreign = dict(partial_json("ecdsa", N, T, 2, seed="other"))
+    with pytest.raises(ers.KeyMismatch) as caught:
+        ers.combine([foreign, *honest], ers_public(), LABEL)
+    assert caught.value.position == 1
+    assert caught.value.message.startswith("partial 1 (claims validator 2")
+    assert "the 2 partials (2, 3) that agree" in caught.value.message
+
+
+def test_two_disagreeing_partials_and_no_expected_key_blame_no_one():
+    foreign = dict(partial_json("ecdsa", N, T, 2, seed="other"))
+    with pytest.raises(ers.KeyMismatch) as caught:
+        ers.combine([foreign, partial_json("ecdsa", N, T, 1)], ers_public(), LABEL)
+    assert caught.value.position is None
+    assert "partial 1 (claims validator 2" in caught.value.message
+    assert "partial 2 (claims validator 1" in caught.value.message
+    assert "neither is known to be the wrong one" in caught.value.message
+
+
+def test_two_agreeing_partials_whose_proofs_fail_are_not_taken_for_the_truth():
+    foreign = dict(partial_json("ecdsa", N, T, 2, seed="other"))
+    honest = partials("ecdsa", N, T, (1, 3))
+    honest[1]["proof"] = honest[0]["proof"]        # the group of two no longer verifies
+    with pytest.raises(ers.KeyMismatch) as caught:
+        ers.combine([foreign, *honest], ers_public(), LABEL)
+    assert caught.value.position is None
+
+
+def test_the_expected_public_key_or_chain_code_decides_who_is_blamed():
+    share = shares("ecdsa", N, T)[1]
+    foreign = dict(partial_json("ecdsa", N, T, 2, seed="other"))
+    honest = partial_json("ecdsa", N, T, 1)
+    with pytest.raises(ers.KeyMismatch, match="another public key than the one given") as caught:
+        ers.combine([foreign, honest], ers_public(), LABEL, public_key=key_hex("ecdsa"))
+    assert caught.value.position == 1
+    with pytest.raises(ers.KeyMismatch, match="another chain code than the one given") as caught:
+        ers.combine([foreign, honest], ers_public(), LABEL, chain_code=share.chain_code.hex())
+    assert caught.value.position == 1
+    # The honest one is blamed when it is the other key the caller expects.
+    with pytest.raises(ers.KeyMismatch) as caught:
+        ers.combine([foreign, honest], ers_public(), LABEL,
+                    public_key=public_key_hex(shares("ecdsa", N, T, "other")[1]))
+    assert caught.value.position == 2
+    # A key of another curve for every partial, or garbage, is no key at all.
+    with pytest.raises(ers.MalformedErsData, match="public key"):
+        ers.combine([honest], ers_public(), LABEL, public_key=key_hex("eddsa"))
+    with pytest.raises(ers.MalformedErsData, match="public key"):
+        ers.combine([honest], ers_public(), LABEL, public_key="zz")
+    data = ers.combine(partials("ecdsa", N, T, (1, 2)), ers_public(), LABEL, public_key=key_hex("ecdsa"),
+                       chain_code=share.chain_code)
+    assert [e.index for e in data.entries] == [1, 2]
 
 
 def test_validate_checks_the_chain_code_when_given():
@@ -162,20 +223,21 @@ def _bumped_int(text: str) -> str:
     return format(int(text, 16) + 1, "x")
 
 
-def _scheme_changed_error() -> type:
-    # An ECDSA key read as BIP340: refused by shape when its y is odd, by the proof otherwise.
+def _scheme_changed_error(otherwise: type = ers.BadPartialProof) -> type:
+    # An ECDSA key read as BIP340: refused by shape when its y is odd, by the proof (or, among
+    # partials that agree, as the one that differs) otherwise.
     odd = not shares("ecdsa", N, T)[1].public_key.has_even_y()
-    return ers.MalformedErsData if odd else ers.BadPartialProof
+    return ers.MalformedErsData if odd else otherwise
 
 
 # field: (tampering, error of the partial alone, error of combining it with partial 1)
 PARTIAL_TAMPERING = {
     "key_id": (lambda d: "cmp-3-1x", ers.BadPartialProof, ers.KeyMismatch),
-    "scheme": (lambda d: "schnorr", _scheme_changed_error, None),
+    "scheme": (lambda d: "schnorr", _scheme_changed_error, lambda: _scheme_changed_error(ers.KeyMismatch)),
     "curve": (lambda d: "ed25519", ers.MalformedErsData, ers.MalformedErsData),
     "epoch": (lambda d: d["epoch"] + 1, ers.BadPartialProof, ers.KeyMismatch),
     "public_key": (lambda d: d["public_shares"][0], ers.InconsistentShares, ers.KeyMismatch),
-    "chain_code": (lambda d: "ab" * 32, ers.BadPartialProof, ers.KeyMismatch),
+    "chain_code_commitment": (lambda d: "ab" * 32, ers.BadPartialProof, ers.KeyMismatch),
     "threshold": (lambda d: 2, ers.BadPartialProof, ers.KeyMismatch),
     "parties": (lambda d: [1, 2, 4], ers.InconsistentShares, ers.KeyMismatch),
     "public_shares": (lambda d: [d["public_shares"][1], d["public_shares"][0], d["public_shares"][2]],
@@ -193,7 +255,7 @@ PARTIAL_TAMPERING = {
 
 
 def _expected(kind) -> type:
-    return kind() if kind is _scheme_changed_error else kind
+    return kind if isinstance(kind, type) else kind()
 
 
 @pytest.mark.parametrize("field", sorted(PARTIAL_TAMPERING))
@@ -204,10 +266,12 @@ def test_every_field_of_a_partial_is_covered(field):
     with pytest.raises(ers.ErsError) as caught:
         ers.verify_partial(doc, ers_public(), LABEL)
     assert type(caught.value) is _expected(alone), caught.value.message
+    # The tampered partial comes first: the honest ones that agree (and verify) blame it.
+    honest = [partial_json("ecdsa", N, T, 1)] + ([partial_json("ecdsa", N, T, 3)] if field in st.FACT_FIELDS else [])
     with pytest.raises(ers.ErsError) as caught:
-        ers.combine([partial_json("ecdsa", N, T, 1), doc], ers_public(), LABEL)
-    assert type(caught.value) is _expected(combined or alone), caught.value.message
-    assert caught.value.position == 2
+        ers.combine([doc, *honest], ers_public(), LABEL)
+    assert type(caught.value) is _expected(combined), caught.value.message
+    assert caught.value.position == 1
 
 
 def test_the_tampering_table_covers_every_field():
@@ -216,7 +280,7 @@ def test_the_tampering_table_covers_every_field():
 
 DATA_TAMPERING = {   # field of the recovery data: the error of validate
     "key_id": ers.BadPartialProof, "scheme": _scheme_changed_error, "curve": ers.MalformedErsData,
-    "epoch": ers.BadPartialProof, "public_key": ers.KeyMismatch, "chain_code": ers.BadPartialProof,
+    "epoch": ers.BadPartialProof, "public_key": ers.KeyMismatch, "chain_code_commitment": ers.BadPartialProof,
     "threshold": ers.BadPartialProof, "parties": ers.InconsistentShares, "public_shares": ers.InconsistentShares,
     "ers_key": ers.KeyMismatch, "version": ers.MalformedErsData, "type": ers.MalformedErsData,
 }

@@ -12,7 +12,7 @@ import pytest
 from protocol import ers
 from protocol.errors import UsageError
 from protocol.ers import fields
-from protocol.ers.keys import ErsPublicKey, generate_keypair
+from protocol.ers.keys import ErsPublicKey, generate_keypair, unverified_fingerprint
 from protocol.rng import SeededRng
 from tests.primepool import paillier_key, primes
 from tests.protocol.ers.helpers import ers_private, ers_public
@@ -54,6 +54,18 @@ def test_two_key_pairs_have_different_fingerprints():
 def _load_with(**changes) -> None:
     doc = {**public_json(), **changes}
     ers.load_public_key(doc)
+
+
+def test_the_unverified_fingerprint_reads_n_s_t_only():
+    key = ers_public().to_json()
+    junk = dict(key, mod_proof="!" * 100, prm_proof="not base64")
+    assert unverified_fingerprint(junk) == ers_public().fingerprint
+    with pytest.raises(ers.MalformedErsData, match="mod_proof"):
+        ers.load_public_key(junk)
+    with pytest.raises(ers.MalformedErsData, match=" n"):
+        unverified_fingerprint(dict(key, n="zz"))
+    with pytest.raises(ers.MalformedErsData, match="missing fields"):
+        unverified_fingerprint({k: v for k, v in key.items() if k != "prm_proof"})
 
 
 @pytest.mark.parametrize("field", ["n", "s", "t"])

@@ -51,7 +51,7 @@ def recovered(scheme: str, n: int, t: int, parties) -> dict:
     ers.validate(data, ers_public(), LABEL, shares(scheme, n, t)[1].public_key.encode())
     answer = ers.recover(json.dumps(data), ers_private().to_json(), LABEL).to_json()
     assert {"curve", "private_key", "chain_code"} <= set(answer)
-    assert (answer["key_id"], answer["scheme"], answer["chain_code_mismatches"]) == (data["key_id"], scheme, [])
+    assert (answer["key_id"], answer["scheme"], answer["chain_code_mismatches"]) == (data["key_id"], scheme, 0)
     return answer
 
 
@@ -130,7 +130,7 @@ def test_known_ed25519_scalar_recovers_and_signs_for_a_standard_verifier():
                          public.encode().hex()).to_json()
     assert answer == {"curve": "ed25519", "private_key": KNOWN_ED25519, "chain_code": chain_code.hex(),
                       "key_id": "known", "scheme": "eddsa", "public_key": public.encode().hex(),
-                      "chain_code_mismatches": []}
+                      "chain_code_mismatches": 0}
     message = b"known vector"
     verifying, signature = ed25519_sign_raw(bytes.fromhex(answer["private_key"]), message)
     assert verifying == public.encode()
@@ -220,15 +220,30 @@ def test_a_validator_lying_about_the_chain_code_cannot_stop_recovery():
     data = ers.combine([partial_json("ecdsa", 3, 1, 1), liar], ers_public(), LABEL)
     ers.validate(data, ers_public(), LABEL, key[1].public_key.encode(), chain_code=key[1].chain_code)
     got = ers.recover(data, ers_private(), LABEL)
-    assert got.chain_code == key[1].chain_code and got.chain_code_mismatches == (2,)
+    assert got.chain_code == key[1].chain_code and got.chain_code_mismatches == 1
     assert coincurve.PrivateKey(int(got.secret).to_bytes(32, "big")).public_key.format() == \
         key[1].public_key.encode()
-    # A validator stating another chain code in the clear is refused at combine, by position.
+    # The liar first (index 1): its copy is skipped and the next entry's, which matches, is taken.
+    first = crafted_partial(key[1], chain_code_ciphertext=wrong)
+    got = ers.recover(ers.combine([first, partial_json("ecdsa", 3, 1, 2)], ers_public(), LABEL),
+                      ers_private(), LABEL)
+    assert got.chain_code == key[1].chain_code and got.chain_code_mismatches == 1
+    # A validator committing to another chain code is refused at combine, by position.
     stated = dataclasses.replace(key[2], chain_code=b"\x01" * 32)
-    with pytest.raises(ers.KeyMismatch, match="in chain_code") as caught:
-        ers.combine([partial_json("ecdsa", 3, 1, 1), ers.make_partial(stated, ers_public(), LABEL, SeededRng(9))],
-                    ers_public(), LABEL)
-    assert caught.value.position == 2
+    with pytest.raises(ers.KeyMismatch, match="in chain_code_commitment") as caught:
+        ers.combine([partial_json("ecdsa", 3, 1, 1), partial_json("ecdsa", 3, 1, 3),
+                     ers.make_partial(stated, ers_public(), LABEL, SeededRng(9))], ers_public(), LABEL)
+    assert caught.value.position == 3
+
+
+def test_no_chain_code_matching_the_commitment_fails_recovery_without_showing_any():
+    key = shares("ecdsa", 3, 1)
+    wrong, _ = ers_public().params.paillier.encrypt(int.from_bytes(b"\x01" * 32, "big"), SeededRng(9))
+    liars = [crafted_partial(key[j], chain_code_ciphertext=wrong) for j in (1, 2)]
+    data = ers.combine(liars, ers_public(), LABEL)
+    with pytest.raises(ers.RecoveryFailed, match="matches the commitment") as caught:
+        ers.recover(data, ers_private(), LABEL)
+    assert "01" * 32 not in caught.value.message and key[1].chain_code.hex() not in caught.value.message
 
 
 def _leaks(secret: int, *texts: str) -> bool:
@@ -245,7 +260,7 @@ def test_recover_is_no_decryption_oracle():
     data = ers.combine([partial_json("ecdsa", 3, 1, 1), liar], ers_public(), LABEL)
     got = ers.recover(data, ers_private(), LABEL)
     answer = json.dumps(got.to_json())
-    assert got.chain_code == key[1].chain_code and got.chain_code_mismatches == (2,)
+    assert got.chain_code == key[1].chain_code and got.chain_code_mismatches == 1
     assert not _leaks(int(victim.x), answer, repr(got))
     # The stolen ciphertext in place of a share: the proof fails and nothing decrypted is shown.
     doc = data.to_json()

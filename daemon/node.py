@@ -33,10 +33,10 @@ from daemon.ledger_node import LedgerNode
 from daemon.mailbox import Mailbox
 from daemon.membership import Membership
 from daemon.node_service import LocalNodeService
-from daemon.orphans import exit_with_parent
+from daemon.orphans import start_worker
 from daemon.p2p.host import P2PHost
 from daemon.p2p.transport import Transport
-from daemon.prime_pool import PrimePool
+from daemon.prime_pool import GENERATOR_NICENESS, PrimePool
 from daemon.router import Router
 from daemon.sessions import SessionEngine
 from daemon.store import open_store
@@ -104,7 +104,7 @@ class Node:
 
         # spawn: forking a process that already runs threads (store, libp2p) is unsafe.
         generator = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=exit_with_parent)
+                                        initializer=start_worker, initargs=(GENERATOR_NICENESS,))
         self._stops.append(lambda: asyncio.to_thread(generator.shutdown, cancel_futures=True))
         primes = PrimePool(store, sealer, bits=config.paillier_bits // 2, target=config.prime_pool_size,
                            seed_file=config.prime_pool_file, executor=generator)

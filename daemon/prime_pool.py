@@ -3,7 +3,8 @@
 A 1024-bit safe prime takes about half a second of CPU to find, and every keygen or
 refresh needs two, so the node keeps ``target`` of them sealed in its store under
 ``primes/ready/<sha256 of the prime>`` and refills the pool one prime at a time in
-a worker process, never more than one job at once so signing keeps the CPU.
+a worker process at the lowest priority (``GENERATOR_NICENESS``), never more than one
+job at once, so sessions keep the CPU whenever they want it.
 
 Each prime is handed out once: ``take`` removes it with the store's atomic ``take``
 before returning it, so neither two callers nor a restart ever see it again. A seed
@@ -39,6 +40,9 @@ from protocol.rng import SystemRng
 from protocol.secrecy import NeverPickled, Redacted
 
 log = logging.getLogger("tssnet.primes")
+
+#: the generator process's niceness: it runs only on CPU nothing else wants
+GENERATOR_NICENESS = 19
 
 READY = "primes/ready/"
 USED = "primes/used/"

@@ -28,7 +28,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from daemon.errors import SessionFailed
-from daemon.orphans import exit_with_parent
+from daemon.orphans import start_worker
 from daemon.sessions import worker
 from daemon.tasks import cancel_and_wait
 
@@ -51,9 +51,7 @@ HEAVY_NICENESS = 5
 
 
 def _init_process(owner: str, seed: bytes, niceness: int) -> None:
-    exit_with_parent()   # a SIGKILLed node must not leave its workers behind
-    if niceness:
-        os.nice(niceness)
+    start_worker(niceness)   # a SIGKILLed node must not leave its workers behind
     worker.init(owner, seed)
 
 

@@ -17,6 +17,8 @@ import coincurve
 import pytest
 from nacl.signing import VerifyKey
 
+from daemon.prime_pool import GENERATOR_NICENESS
+from daemon.sessions.workers import HEAVY_NICENESS
 from tests.daemon.e2e.cluster import Cluster
 
 pytestmark = pytest.mark.slow
@@ -94,6 +96,9 @@ def test_a_killed_node_fails_its_session_and_the_others_keep_serving(tmp_path):
         session_id = c.client(1).start_keygen(threshold=1)
         workers = c.children(3)
         assert workers, "a node runs its protocol rounds and prime search in worker processes"
+        # The prime search takes only CPU nothing else wants; heavy rounds yield to signing.
+        niceness = {_niceness(pid) for pid in workers}
+        assert {GENERATOR_NICENESS, HEAVY_NICENESS} <= niceness, niceness
         c.kill(3)
         view = c.client(1).wait_session(session_id, timeout=40)
         # Within the keygen timeout (15 s), with a reason a user can act on.
@@ -106,6 +111,10 @@ def test_a_killed_node_fails_its_session_and_the_others_keep_serving(tmp_path):
         survivors = [c.nodes[0].peer_id, c.nodes[1].peer_id]
         signed = c.client(2).sign(survivors_key["key_id"], message=b"still up", hash="sha256", players=survivors)
         ecdsa_verifies(signed, b"still up", sha256)
+
+
+def _niceness(pid: int) -> int:
+    return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[16])
 
 
 def _exits(pid: int, within: float) -> bool:

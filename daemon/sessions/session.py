@@ -24,7 +24,7 @@ from daemon.records import BlameRecord, KeyRecord, SessionRecord
 from daemon.sessions import messages as m
 from daemon.sessions import worker
 from daemon.sessions.machines import Job, Output
-from daemon.sessions.workers import FAST_LANE
+from daemon.sessions.workers import BACKGROUND_LANE, FAST_LANE
 from protocol import wire
 
 if TYPE_CHECKING:
@@ -68,10 +68,12 @@ class Session:
         self.party_of = {peer: party for party, peer in peers.items()}
         self.job = job                                      # None once ended: no secrets kept
         self.participant = job is not None
-        # Keygens stay on their key's slot; presign and full sign spread over every slot;
-        # one-round signing has a lane of its own.
+        # Keygens stay on their key's slot and full signs spread over every slot; one-round
+        # signing has a lane of its own, and presigning (filling pools) a low-priority one.
         if proposal.protocol in m.ONE_ROUND_SIGNS:
             self.route = FAST_LANE
+        elif proposal.protocol == m.CMP_PRESIGN:
+            self.route = BACKGROUND_LANE
         else:
             self.route = proposal.key_id if proposal.protocol in m.KEYGENS else self.id
         self.slot = engine.slots.index_of(self.route)

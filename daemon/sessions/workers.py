@@ -46,8 +46,12 @@ class WorkerFailed(SessionFailed):
 #: presignature (and FROST signing), so a signature never queues behind a presign or
 #: an aux-info round that takes a CPU for hundreds of milliseconds
 FAST_LANE = "fast-lane"
+#: the route of the background lane: presigning, which fills pools ahead of need, in a
+#: slot that yields the CPU to everything a user is waiting for (signing, a keygen)
+BACKGROUND_LANE = "background-lane"
 #: heavy slots yield the CPU to the fast lane and the event loops
 HEAVY_NICENESS = 5
+BACKGROUND_NICENESS = 15
 
 
 def _init_process(owner: str, seed: bytes, niceness: int) -> None:
@@ -69,28 +73,31 @@ class WorkerSlots:
 
     def _spawn(self, index: int) -> Executor:
         if self._processes:
-            niceness = 0 if index == self._count else HEAVY_NICENESS
+            niceness = {self._count: 0, self._count + 1: BACKGROUND_NICENESS}.get(index, HEAVY_NICENESS)
             return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_init_process,
                                        initargs=(self.owner, self._seed, niceness))
         return ThreadPoolExecutor(1, initializer=worker.init, initargs=(self.owner, self._seed))
 
     async def start(self) -> None:
-        """Start every slot, and the fast lane after them, and wait until each worker is up
-        (so no session pays for a spawn)."""
-        self._slots = [self._spawn(index) for index in range(self._count + 1)]
+        """Start every slot, then the fast lane and the background lane, and wait until each
+        worker is up (so no session pays for a spawn)."""
+        self._slots = [self._spawn(index) for index in range(self._count + 2)]
         loop = asyncio.get_running_loop()
         up = await asyncio.gather(*(loop.run_in_executor(s, worker.ready, self.owner) for s in self._slots))
         if not all(up):
             raise RuntimeError("a session worker did not take its initializer")
         if self._processes:
             self._watch = loop.create_task(self._watch_processes(), name="worker-watch")
-        log.info("session workers started: %d %s and a fast lane for one-round signing", self._count,
+        log.info("session workers started: %d %s, a fast lane for one-round signing and a "
+                 "background lane for presigning", self._count,
                  "processes" if self._processes else "threads")
 
     def index_of(self, route: str) -> int:
         if route == FAST_LANE:
             return self._count
+        if route == BACKGROUND_LANE:
+            return self._count + 1
         return int.from_bytes(hashlib.sha256(route.encode()).digest()[:4], "big") % self._count
 
     def pids(self, index: int) -> list[int]:

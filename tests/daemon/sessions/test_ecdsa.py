@@ -198,6 +198,10 @@ def test_a_pooled_two_party_sign_takes_three_transport_messages(ecdsa_key):
         async with Cluster(3, copy_from=ecdsa_key[0]) as c:
             public_key, _ = await _key(c)
             await c.services[0].presign("k1", 1, None)
+            for _ in range(500):   # the other signer stores its half a moment after the answer
+                if (await c.services[1].key("k1")).presignatures == 1:
+                    break
+                await asyncio.sleep(0.01)
             since = len(c.net.delivered)
             states = _recorded_states(c)
             view = await c.services[1].sign(SignRequest("k1", message=b"count", players=(0, 1)))

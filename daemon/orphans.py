@@ -9,6 +9,7 @@ gone (it is re-parented, so ``getppid`` changes).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -27,7 +28,17 @@ def exit_with_parent(interval: float = 1.0) -> None:
 
 def start_worker(niceness: int = 0) -> None:
     """A node worker process's first step: end with the node, and with ``niceness`` > 0
-    give the CPU to the node's other processes whenever they want it."""
+    give the CPU to whatever else wants it.
+
+    Where the kernel groups processes by session for scheduling (autogroup), niceness
+    counts only inside a group, and every group gets an equal share: a niced prime
+    search in one devnet node would still take CPU from another node's keygen. So a
+    niced worker leaves for a session of its own and gives that group its niceness.
+    """
     exit_with_parent()
     if niceness:
         os.nice(niceness)
+        os.setsid()
+        # No autogroup here (another kernel, another OS): niceness alone does it.
+        with contextlib.suppress(OSError), open("/proc/self/autogroup", "w") as group:
+            group.write(str(niceness))

@@ -120,16 +120,16 @@ class LocalNodeService:
     # -- validators and keys ------------------------------------------------------------------
 
     async def validators(self) -> list[ValidatorView]:
-        return [ValidatorView(i, r.peer_id, r.identity_key.hex(), tuple(r.addrs), r.http_url or None,
-                              r.peer_id == self.peer_id or self._directory.online(r.peer_id),
-                              r.peer_id == self.peer_id)
-                for i, r in enumerate(self._directory.members())]
+        return [ValidatorView(**self._peer_fields(r), index=i) for i, r in enumerate(self._directory.members())]
 
     async def candidates(self) -> list[CandidateView]:
-        return [CandidateView(r.peer_id, r.identity_key.hex(), tuple(r.addrs), r.http_url or None,
-                              r.peer_id == self.peer_id or self._directory.online(r.peer_id),
-                              r.peer_id == self.peer_id)
-                for r in self._directory.candidates()]
+        return [CandidateView(**self._peer_fields(r)) for r in self._directory.candidates()]
+
+    def _peer_fields(self, r) -> dict:
+        mine = r.peer_id == self.peer_id
+        return dict(peer_id=r.peer_id, identity_key=r.identity_key.hex(), addrs=tuple(r.addrs),
+                    http_url=r.http_url or None, online=mine or self._directory.online(r.peer_id),
+                    is_self=mine)
 
     async def propose_validator_change(self, request: ValidatorChangeRequest) -> dict:
         return await self._running_changes().propose(list(request.add), list(request.remove),

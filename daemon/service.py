@@ -74,20 +74,6 @@ class SessionView:
 
 
 @dataclass(frozen=True)
-class ValidatorView:
-    index: int
-    peer_id: str
-    identity_key: str                  # hex Ed25519 public key
-    addrs: tuple[str, ...]
-    http_url: str | None
-    online: bool
-    is_self: bool
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
 class CandidateView:
     """A peer that joined by hello but is no validator: with a ledger, one that no approved
     validator change has added (yet), or one a change removed."""
@@ -101,6 +87,13 @@ class CandidateView:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ValidatorView(CandidateView):
+    """A validator, with the 0-based index users pass as ``players``."""
+
+    index: int
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,16 @@ REQUESTS = {
     }, ("roundId", "message")),
 }
 
+#: what GET /validators says of a validator or a candidate
+_PEER = {
+    "peer_id": _str("libp2p peer id"),
+    "identity_key": {**_HEX, "description": "Ed25519 identity public key"},
+    "addrs": {"type": "array", "items": _str("multiaddr")},
+    "http_url": {"type": "string", "nullable": True},
+    "online": {"type": "boolean"},
+    "is_self": {"type": "boolean"},
+}
+
 RESPONSES = {
     "Error": _obj({"error": _ERROR_DETAIL}, ("error",)),
     "SessionStarted": _obj({"session_id": _str("follow it at /v1/sessions/{session_id}")}, ("session_id",)),
@@ -121,24 +131,10 @@ RESPONSES = {
                        "round": {"type": "integer"}, "check": _str("the check that failed")},
                       ("culprits", "round", "check")),
     }, ("session_id", "protocol", "state", "created_at", "participants"), closed=False),
-    "ValidatorView": _obj({
-        "index": {"type": "integer", "minimum": 0},
-        "peer_id": _str("libp2p peer id"),
-        "identity_key": {**_HEX, "description": "Ed25519 identity public key"},
-        "addrs": {"type": "array", "items": _str("multiaddr")},
-        "http_url": {"type": "string", "nullable": True},
-        "online": {"type": "boolean"},
-        "is_self": {"type": "boolean"},
-    }, ("index", "peer_id", "identity_key", "addrs", "http_url", "online", "is_self"), closed=False),
-    "CandidateView": _obj({
-        "peer_id": _str("libp2p peer id"),
-        "identity_key": {**_HEX, "description": "Ed25519 identity public key"},
-        "addrs": {"type": "array", "items": _str("multiaddr")},
-        "http_url": {"type": "string", "nullable": True},
-        "online": {"type": "boolean"},
-        "is_self": {"type": "boolean"},
-    }, ("peer_id", "identity_key", "addrs", "http_url", "online", "is_self"), closed=False,
-        description="joined by hello; a validator only once an approved change adds it"),
+    "ValidatorView": _obj({"index": {"type": "integer", "minimum": 0}, **_PEER},
+                          ("index", *_PEER), closed=False),
+    "CandidateView": _obj(_PEER, tuple(_PEER), closed=False,
+                          description="joined by hello; a validator only once an approved change adds it"),
     "ValidatorChangeProposal": _obj({
         "id": {**_HEX, "description": "the change's id (over additions, removals and nonce)"},
         "add": {"type": "array", "items": _str("peer id")},

@@ -81,8 +81,25 @@ class ErsParams:
         return fingerprint(self.n, self.s, self.t)
 
 
+class _ErsNumbers:
+    """(N, s, t) as ``ErsParams``, their fingerprint and JSON, for the two key classes."""
+
+    __slots__ = ()
+
+    @property
+    def params(self) -> ErsParams:
+        return ErsParams(self.n, self.s, self.t)
+
+    @property
+    def fingerprint(self) -> bytes:
+        return fingerprint(self.n, self.s, self.t)
+
+    def _numbers_json(self) -> dict:
+        return {"n": f.int_to_hex(self.n), "s": f.int_to_hex(self.s), "t": f.int_to_hex(self.t)}
+
+
 @dataclass(frozen=True, slots=True)
-class ErsPublicKey:
+class ErsPublicKey(_ErsNumbers):
     """(N, s, t) with their proofs; constructing one verifies both proofs and the sizes."""
 
     n: gmpy2.mpz
@@ -105,17 +122,8 @@ class ErsPublicKey:
         except InvalidProof as exc:
             raise InvalidErsKey(f"ERS public key: proof {exc} fails") from None
 
-    @property
-    def params(self) -> ErsParams:
-        return ErsParams(self.n, self.s, self.t)
-
-    @property
-    def fingerprint(self) -> bytes:
-        return fingerprint(self.n, self.s, self.t)
-
     def to_json(self) -> dict:
-        return {**f.head(PUBLIC_TYPE), "n": f.int_to_hex(self.n), "s": f.int_to_hex(self.s),
-                "t": f.int_to_hex(self.t), "mod_proof": f.proof_to_b64(self.mod_proof),
+        return {**f.head(PUBLIC_TYPE), **self._numbers_json(), "mod_proof": f.proof_to_b64(self.mod_proof),
                 "prm_proof": f.proof_to_b64(self.prm_proof)}
 
     def __repr__(self) -> str:
@@ -153,7 +161,7 @@ def load_public_key(data) -> ErsPublicKey:
     return ErsPublicKey(*_public_fields(data))
 
 
-class ErsPrivateKey(NeverPickled):
+class ErsPrivateKey(_ErsNumbers, NeverPickled):
     """p, q (safe primes, N = p·q) with the public s and t. Redacted when printed."""
 
     __slots__ = ("p", "q", "n", "s", "t", "paillier")
@@ -175,19 +183,9 @@ class ErsPrivateKey(NeverPickled):
         self.p, self.q, self.n, self.s, self.t = p, q, n, s, t
         self.paillier = PaillierSecretKey(p, q)
 
-    @property
-    def params(self) -> ErsParams:
-        """This key's own public numbers (their proofs are the public key's; its owner needs none)."""
-        return ErsParams(self.n, self.s, self.t)
-
-    @property
-    def fingerprint(self) -> bytes:
-        return fingerprint(self.n, self.s, self.t)
-
     def to_json(self) -> dict:
-        return {**f.head(PRIVATE_TYPE), "n": f.int_to_hex(self.n), "s": f.int_to_hex(self.s),
-                "t": f.int_to_hex(self.t), "p": f.int_to_hex(self.p), "q": f.int_to_hex(self.q),
-                "fingerprint": self.fingerprint.hex()}
+        return {**f.head(PRIVATE_TYPE), **self._numbers_json(), "p": f.int_to_hex(self.p),
+                "q": f.int_to_hex(self.q), "fingerprint": self.fingerprint.hex()}
 
     def __repr__(self) -> str:
         return f"ErsPrivateKey(<redacted>, fingerprint={self.fingerprint.hex()[:16]})"

@@ -6,10 +6,13 @@ import hashlib
 
 from coincurve import PrivateKey
 
-from ledger.block import genesis_hash
+from ledger.block import genesis_hash, make_block, tx_hash
 from ledger.config import LedgerConfig, Validator
 from ledger.crypto import Ed25519Signer
+from ledger.mempool import Mempool
+from ledger.state import LedgerState
 from ledger.txs import KeygenTx, SignatureTx, ValidatorChange, ValidatorSetTx, sign_approval
+from ledger.validate import check_block
 from protocol.group import ED25519, SECP256K1, Group
 from protocol.keygen_certificate import certify
 from protocol.rng import SeededRng
@@ -96,3 +99,17 @@ def approve(change: ValidatorChange, approvers: tuple[str, ...] = ("v0", "v1", "
     genesis = genesis_hash(config if config is not None else make_config(4))
     approvals = tuple(sign_approval(signer(name), chain_id, genesis, change) for name in sorted(approvers))
     return ValidatorSetTx.of(change, approvals)
+
+
+def commit_txs(state: LedgerState, config: LedgerConfig, txs) -> None:
+    """A block of ``txs`` checked and applied to ``state`` (signatures assumed checked)."""
+    block = make_block(state.height + 1, state.last_hash, state.last_timestamp_ms, "v0",
+                       [encode(t) for t in txs])
+    state.apply(check_block(block, state, config, Mempool(), crypto_checked=False, now_ms=None))
+
+
+def check_txs(state: LedgerState, *txs) -> None:
+    """``txs`` checked in order against ``state``, as one block would (nothing applied)."""
+    checker = state.checker()
+    for tx in txs:
+        checker.check(tx, tx_hash(encode(tx)), crypto_checked=False)

@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.block import make_block, tx_hash
 from ledger.config import Validator, ValidatorSet
-from ledger.mempool import Mempool
 from ledger.state import VALIDATOR_SET_DELAY, LedgerState
 from ledger.txs import FutureBase, InvalidTransaction, StaleChange, ValidatorChange
-from ledger.validate import check_block
-from protocol import wire
 from protocol.errors import InvalidProof
-from tests.ledger.helpers import approve, ecdsa_tx, keygen_tx, make_config, validator_tx
-
-
-def _commit(state: LedgerState, config, txs) -> None:
-    block = make_block(state.height + 1, state.last_hash, state.last_timestamp_ms, "v0",
-                       [wire.encode(t) for t in txs])
-    state.apply(check_block(block, state, config, Mempool(), crypto_checked=False, now_ms=None))
-
-
-def _check(state: LedgerState, *txs) -> None:
-    checker = state.checker()
-    for tx in txs:
-        data = wire.encode(tx)
-        checker.check(tx, tx_hash(data), crypto_checked=False)
+from tests.ledger.helpers import (
+    approve,
+    check_txs,
+    commit_txs,
+    ecdsa_tx,
+    keygen_tx,
+    make_config,
+    validator_tx,
+)
 
 
 @pytest.fixture
@@ -38,31 +29,31 @@ def test_keys_registered_and_signatures_need_them(config):
     keygen, secret = keygen_tx("k")
     sig = ecdsa_tx("k", secret, 1)
     with pytest.raises(InvalidTransaction, match="does not exist"):
-        _check(state, sig)
-    _check(state, keygen, sig)  # a key registered earlier in the same block counts
-    _commit(state, config, [keygen])
+        check_txs(state, sig)
+    check_txs(state, keygen, sig)  # a key registered earlier in the same block counts
+    commit_txs(state, config, [keygen])
     assert state.keys["k"].public_key == keygen.public_key and state.keys["k"].height == 1
-    _commit(state, config, [sig])
+    commit_txs(state, config, [sig])
     with pytest.raises(InvalidTransaction, match="already in the ledger"):
-        _check(state, sig)
+        check_txs(state, sig)
     with pytest.raises(InvalidTransaction, match="already exists"):
-        _check(state, keygen_tx("k", seed=4)[0])
+        check_txs(state, keygen_tx("k", seed=4)[0])
 
 
 def test_invalid_transaction_never_enters_a_block(config):
     state = LedgerState(config)
     keygen, secret = keygen_tx("k")
-    _commit(state, config, [keygen])
+    commit_txs(state, config, [keygen])
     bad = ecdsa_tx("k", secret, 1)
     bad = type(bad)(bad.key_id, bad.public_key, bad.message, ecdsa_tx("k", secret, 2).signature, None)
     with pytest.raises(InvalidProof, match="invalid transaction"):
-        _commit(state, config, [ecdsa_tx("k", secret, 3), bad])
+        commit_txs(state, config, [ecdsa_tx("k", secret, 3), bad])
     assert state.height == 1
 
 
 def test_change_takes_effect_after_the_delay(config):
     state = LedgerState(config)
-    _commit(state, config, [validator_tx(add=("v6",), config=config)])
+    commit_txs(state, config, [validator_tx(add=("v6",), config=config)])
     committed_at = state.height
     for h in range(committed_at + 1, committed_at + VALIDATOR_SET_DELAY):
         assert "v6" not in state.validators_at(h), h
@@ -82,17 +73,17 @@ def test_refusals(config):
     }
     for reason, tx in cases.items():
         with pytest.raises(InvalidTransaction, match=reason):
-            _check(state, tx)
-    _check(state, validator_tx(remove=("v0", "v1"), config=config))  # two of six: allowed
+            check_txs(state, tx)
+    check_txs(state, validator_tx(remove=("v0", "v1"), config=config))  # two of six: allowed
 
 
 def test_a_base_ahead_of_the_chain_is_a_future_base_not_a_plain_refusal(config):
     state = LedgerState(config)
     with pytest.raises(FutureBase, match="names base 1, but the chain has committed only 0"):
-        _check(state, validator_tx(add=("a",), base=1, config=config))
+        check_txs(state, validator_tx(add=("a",), base=1, config=config))
     with pytest.raises(StaleChange) as caught:   # the other side stays stale, never a future base
-        _commit(state, config, [validator_tx(add=("a",), config=config)])
-        _check(state, validator_tx(add=("b",), config=config))
+        commit_txs(state, config, [validator_tx(add=("a",), config=config)])
+        check_txs(state, validator_tx(add=("b",), config=config))
     assert not isinstance(caught.value, FutureBase)
 
 
@@ -102,34 +93,34 @@ def test_the_removal_limit_is_measured_against_the_set_voting_now():
     config = make_config(7)
     approvers = ("v0", "v1", "v2", "v3", "v4")
     state = LedgerState(config)
-    _commit(state, config, [validator_tx(remove=("v0", "v1", "v2"), approvers=approvers, config=config)])
+    commit_txs(state, config, [validator_tx(remove=("v0", "v1", "v2"), approvers=approvers, config=config)])
     assert len(state.validators_at(state.height + 1)) == 7 and len(state.latest()) == 4
     split = validator_tx(add=("a", "b", "c"), remove=("v3",), base=1, approvers=approvers, config=config)
     with pytest.raises(InvalidTransaction, match="remove 4 of the 7 validators voting now: half or more"):
-        _check(state, split)
+        check_txs(state, split)
     # An addition alone is fine: it removes no one voting now.
-    _check(state, validator_tx(add=("a", "b", "c"), base=1, approvers=approvers, config=config))
+    check_txs(state, validator_tx(add=("a", "b", "c"), base=1, approvers=approvers, config=config))
 
 
 def test_one_change_per_block(config):
     """A second change in a block was approved at the base the first one moves past."""
     state = LedgerState(config)
     with pytest.raises(StaleChange, match="approved at base 0, but the chain has committed 1"):
-        _check(state, validator_tx(add=("a", "b"), config=config),
+        check_txs(state, validator_tx(add=("a", "b"), config=config),
                validator_tx(remove=("v0",), config=config))
 
 
 def test_pending_changes_are_seen_by_later_blocks(config):
     state = LedgerState(config)
-    _commit(state, config, [validator_tx(remove=("v0",), config=config)])
+    commit_txs(state, config, [validator_tx(remove=("v0",), config=config)])
     assert state.change_count == 1
     with pytest.raises(InvalidTransaction, match="already in the ledger"):
-        _check(state, validator_tx(remove=("v0",), config=config))
+        check_txs(state, validator_tx(remove=("v0",), config=config))
     with pytest.raises(InvalidTransaction, match="not a validator"):   # already scheduled for removal
-        _check(state, validator_tx(add=("x",), remove=("v0",), base=1, config=config))
-    _commit(state, config, [validator_tx(remove=("v1",), base=1, config=config)])
+        check_txs(state, validator_tx(add=("x",), remove=("v0",), base=1, config=config))
+    commit_txs(state, config, [validator_tx(remove=("v1",), base=1, config=config)])
     with pytest.raises(InvalidTransaction, match="fewer than"):
-        _check(state, validator_tx(remove=("v2",), base=2, config=config))
+        check_txs(state, validator_tx(remove=("v2",), base=2, config=config))
 
 
 def test_same_key_for_two_validators_refused(config):
@@ -137,7 +128,7 @@ def test_same_key_for_two_validators_refused(config):
     clash = approve(ValidatorChange((Validator("new", config.validators[0].public_key),), (), 0, b"n"),
                     config=config)
     with pytest.raises(InvalidTransaction, match="another validator"):
-        _check(state, clash)
+        check_txs(state, clash)
 
 
 def test_quorum_sizes():

@@ -14,7 +14,7 @@ import msgpack
 import pytest
 from nacl.signing import VerifyKey
 
-from ledger.block import genesis_hash, make_block, tx_hash
+from ledger.block import genesis_hash, tx_hash
 from ledger.config import MIN_VALIDATOR_SET_DELAY, Validator
 from ledger.crypto import signing_prefix
 from ledger.mempool import Mempool
@@ -30,11 +30,12 @@ from ledger.txs import (
     decode_tx,
     sign_approval,
 )
-from ledger.validate import check_block
 from protocol import wire
 from protocol.errors import EncodingError, InvalidProof, UsageError
 from tests.ledger.helpers import (
     approve,
+    check_txs,
+    commit_txs,
     keygen_tx,
     make_config,
     signer,
@@ -42,18 +43,6 @@ from tests.ledger.helpers import (
     validator_tx,
 )
 from tests.ledger.sim import Simulation
-
-
-def _commit(state: LedgerState, config, txs) -> None:
-    block = make_block(state.height + 1, state.last_hash, state.last_timestamp_ms, "v0",
-                       [wire.encode(t) for t in txs])
-    state.apply(check_block(block, state, config, Mempool(), crypto_checked=False, now_ms=None))
-
-
-def _check(state: LedgerState, *txs) -> None:
-    checker = state.checker()
-    for tx in txs:
-        checker.check(tx, tx_hash(wire.encode(tx)), crypto_checked=False)
 
 
 @pytest.fixture
@@ -83,7 +72,7 @@ def test_an_approval_is_an_identity_signature_over_the_domain_chain_and_change(c
 
 def test_a_quorum_of_approvals_commits_and_the_change_takes_effect_after_the_delay(config, state):
     tx = validator_tx(add=("new",), approvers=("v0", "v2", "v3"))
-    _commit(state, config, [tx])
+    commit_txs(state, config, [tx])
     assert change_id(tx.change()) in state.changes
     assert "new" in state.latest() and "new" not in state.current()
     assert "new" in state.validators_at(1 + VALIDATOR_SET_DELAY)
@@ -92,7 +81,7 @@ def test_a_quorum_of_approvals_commits_and_the_change_takes_effect_after_the_del
 def test_the_delay_is_a_chain_parameter():
     config = make_config(4, validator_set_delay=2)
     state = LedgerState(config)
-    _commit(state, config, [validator_tx(add=("new",), config=config)])
+    commit_txs(state, config, [validator_tx(add=("new",), config=config)])
     assert "new" not in state.validators_at(2) and "new" in state.validators_at(3)
     for bad in (MIN_VALIDATOR_SET_DELAY - 1, 0, 17):   # the window is 16
         with pytest.raises(UsageError, match="validator_set_delay"):
@@ -101,26 +90,26 @@ def test_the_delay_is_a_chain_parameter():
 
 def test_too_few_approvals_are_refused(state):
     with pytest.raises(InvalidTransaction, match="needs a quorum of 3"):
-        _check(state, validator_tx(add=("new",), approvers=("v0", "v1")))
+        check_txs(state, validator_tx(add=("new",), approvers=("v0", "v1")))
     with pytest.raises(InvalidTransaction, match="has 0 approvals"):
-        _check(state, validator_tx(add=("new",), approvers=()))
+        check_txs(state, validator_tx(add=("new",), approvers=()))
 
 
 def test_a_duplicate_approver_is_refused(state):
     tx = validator_tx(add=("new",), approvers=("v0", "v1"))
     doubled = dataclasses.replace(tx, approvals=tx.approvals + (tx.approvals[1],))
     with pytest.raises(InvalidTransaction, match="approves the change twice"):
-        _check(state, doubled)
+        check_txs(state, doubled)
 
 
 def test_an_approver_outside_the_set_is_refused(state):
     # Three approvals, one of them by a stranger: a quorum only if the stranger counted.
     tx = validator_tx(add=("new",), approvers=("v0", "v1", "x9"))
     with pytest.raises(InvalidTransaction, match="'x9', who is not a validator"):
-        _check(state, tx)
+        check_txs(state, tx)
     # The newcomer cannot approve its own admission either.
     with pytest.raises(InvalidTransaction, match="'new', who is not a validator"):
-        _check(state, validator_tx(add=("new",), approvers=("new", "v0", "v1")))
+        check_txs(state, validator_tx(add=("new",), approvers=("new", "v0", "v1")))
 
 
 @pytest.mark.parametrize("other", ["nonce", "chain", "change", "base", "genesis"])
@@ -142,43 +131,43 @@ def test_a_signature_over_something_else_is_refused(config, state, other):
     tx = dataclasses.replace(honest, approvals=tuple(sorted(honest.approvals + (forged,),
                                                             key=lambda a: a.validator)))
     with pytest.raises(InvalidTransaction, match="approval by 'v2' does not verify"):
-        _check(state, tx)
-    _check(state, approve(change, ("v0", "v1", "v2")))   # the same, honestly signed, is fine
+        check_txs(state, tx)
+    check_txs(state, approve(change, ("v0", "v1", "v2")))   # the same, honestly signed, is fine
 
 
 def test_a_tampered_added_record_is_refused(state):
     tx = validator_tx(add=("new",))
     evil = Validator("new", signer("evil").public_key)
     with pytest.raises(InvalidTransaction, match="does not verify"):
-        _check(state, dataclasses.replace(tx, add=(evil,)))
+        check_txs(state, dataclasses.replace(tx, add=(evil,)))
     renamed = Validator("newer", tx.add[0].public_key)
     with pytest.raises(InvalidTransaction, match="does not verify"):
-        _check(state, dataclasses.replace(tx, add=(renamed,)))
+        check_txs(state, dataclasses.replace(tx, add=(renamed,)))
     with pytest.raises(InvalidTransaction, match="does not verify"):
-        _check(state, dataclasses.replace(tx, remove=("v3",)))
+        check_txs(state, dataclasses.replace(tx, remove=("v3",)))
     bad_signature = dataclasses.replace(tx.approvals[0], signature=bytes(64))
     with pytest.raises(InvalidTransaction, match="approval by 'v0' does not verify"):
-        _check(state, dataclasses.replace(tx, approvals=(bad_signature,) + tx.approvals[1:]))
+        check_txs(state, dataclasses.replace(tx, approvals=(bad_signature,) + tx.approvals[1:]))
 
 
 def test_a_committed_change_is_never_applied_again(config, state):
     tx = validator_tx(add=("new",), approvers=("v0", "v1", "v2"))
-    _commit(state, config, [tx])
+    commit_txs(state, config, [tx])
     with pytest.raises(InvalidTransaction, match="already in the ledger"):
-        _check(state, tx)   # the very same transaction
+        check_txs(state, tx)   # the very same transaction
     other_approvals = validator_tx(add=("new",), approvers=("v1", "v2", "v3"))
     assert tx_hash(wire.encode(other_approvals)) != tx_hash(wire.encode(tx))
     with pytest.raises(InvalidTransaction, match="committed already"):
-        _check(state, other_approvals)   # the same change gathered with other approvals
+        check_txs(state, other_approvals)   # the same change gathered with other approvals
     with pytest.raises(InvalidProof, match="committed already"):
-        _commit(state, config, [other_approvals])
+        commit_txs(state, config, [other_approvals])
     # Within one block, too.
     fresh = LedgerState(config)
     with pytest.raises(InvalidTransaction, match="committed already"):
-        _check(fresh, tx, other_approvals)
+        check_txs(fresh, tx, other_approvals)
     # A new nonce makes a new change (here refused only because "new" is a validator now).
     with pytest.raises(InvalidTransaction, match="already a validator"):
-        _check(state, validator_tx(add=("new",), nonce=b"nonce-2", base=1))
+        check_txs(state, validator_tx(add=("new",), nonce=b"nonce-2", base=1))
 
 
 def test_old_approvals_never_re_add_a_removed_validator():
@@ -191,28 +180,28 @@ def test_old_approvals_never_re_add_a_removed_validator():
     b = validator_tx(add=("new",), nonce=b"b", config=config)
     pool = Mempool()
     pool.admit(tx_hash(wire.encode(b)), wire.encode(b), b, state)
-    _commit(state, config, [a])
+    commit_txs(state, config, [a])
     pool.after_commit((), state)
     assert len(pool) == 0   # a's commit voided b's approvals: dropped from the mempool
     for filler in ("f1", "f2"):
-        _commit(state, config, [keygen_tx(filler)[0]])
+        commit_txs(state, config, [keygen_tx(filler)[0]])
     assert "new" in state.current()
     remove = validator_tx(remove=("new",), nonce=b"c", base=1, approvers=("v0", "v1", "v2", "v3"),
                           config=config)
-    _commit(state, config, [remove])
+    commit_txs(state, config, [remove])
     for filler in ("f3", "f4"):
-        _commit(state, config, [keygen_tx(filler)[0]])
+        commit_txs(state, config, [keygen_tx(filler)[0]])
     assert "new" not in state.current() and "new" not in state.latest()
     with pytest.raises(StaleChange, match="approved at base 0, but the chain has committed 2"):
-        _check(state, b)
+        check_txs(state, b)
     with pytest.raises(InvalidProof, match="needs fresh approvals"):
-        _commit(state, config, [b])
+        commit_txs(state, config, [b])
     assert "new" not in state.latest()
 
 
 def test_the_mempool_refuses_a_replayed_change(config, state):
     tx = validator_tx(add=("new",))
-    _commit(state, config, [tx])
+    commit_txs(state, config, [tx])
     pool = Mempool()
     again = validator_tx(add=("new",), approvers=("v1", "v2", "v3"))
     with pytest.raises(InvalidTransaction, match="committed already"):
@@ -223,16 +212,16 @@ def test_the_mempool_refuses_a_replayed_change(config, state):
 def test_approvals_count_in_the_set_voting_on_the_block():
     config = make_config(4, validator_set_delay=2)
     state = LedgerState(config)
-    _commit(state, config, [validator_tx(add=("v4",), nonce=b"a", config=config)])
+    commit_txs(state, config, [validator_tx(add=("v4",), nonce=b"a", config=config)])
     # Until the change takes effect v4 is no approver; after it, it is.
     by_v4 = validator_tx(remove=("v3",), approvers=("v0", "v1", "v4"), nonce=b"b", base=1, config=config)
     with pytest.raises(InvalidTransaction, match="'v4', who is not a validator"):
-        _check(state, by_v4)
-    _commit(state, config, [keygen_tx("filler")[0]])
+        check_txs(state, by_v4)
+    commit_txs(state, config, [keygen_tx("filler")[0]])
     assert "v4" in state.current()
     with pytest.raises(InvalidTransaction, match="needs a quorum of 4"):   # five validators now
-        _check(state, by_v4)
-    _check(state, validator_tx(remove=("v3",), approvers=("v0", "v1", "v2", "v4"), nonce=b"b", base=1,
+        check_txs(state, by_v4)
+    check_txs(state, validator_tx(remove=("v3",), approvers=("v0", "v1", "v2", "v4"), nonce=b"b", base=1,
                                config=config))
 
 
@@ -240,13 +229,13 @@ def test_only_one_spelling_of_a_change_is_accepted(state):
     both = validator_tx(add=("a", "b"))
     unsorted_add = dataclasses.replace(both, add=both.add[::-1])
     with pytest.raises(InvalidTransaction, match="sorted by validator id"):
-        _check(state, unsorted_add)
+        check_txs(state, unsorted_add)
     unsorted_approvals = dataclasses.replace(both, approvals=both.approvals[::-1])
     with pytest.raises(InvalidTransaction, match="approvals must be sorted"):
-        _check(state, unsorted_approvals)
+        check_txs(state, unsorted_approvals)
     removals = validator_tx(remove=("v0",))
     with pytest.raises(InvalidTransaction, match="sorted"):
-        _check(LedgerState(make_config(7)),
+        check_txs(LedgerState(make_config(7)),
                dataclasses.replace(validator_tx(remove=("v0", "v1"), approvers=tuple(f"v{i}" for i in range(5))),
                                    remove=("v1", "v0")))
     assert removals.remove == ("v0",)
@@ -255,7 +244,7 @@ def test_only_one_spelling_of_a_change_is_accepted(state):
 def test_a_block_with_a_badly_approved_change_never_commits(config, state):
     bad = validator_tx(add=("new",), approvers=("v0", "v1"))
     with pytest.raises(InvalidProof, match="invalid transaction"):
-        _commit(state, config, [bad])
+        commit_txs(state, config, [bad])
     assert state.height == 0 and "new" not in state.latest()
 
 

@@ -124,8 +124,8 @@ class FakeService:
 
     async def validators(self) -> list[ValidatorView]:
         self._record("validators")
-        return [ValidatorView(i, peer, "11" * 32, (f"/ip4/127.0.0.1/tcp/{9001 + i}/p2p/{peer}",),
-                              f"http://127.0.0.1:{8001 + i}", True, i == 0)
+        return [ValidatorView(peer, "11" * 32, (f"/ip4/127.0.0.1/tcp/{9001 + i}/p2p/{peer}",),
+                              f"http://127.0.0.1:{8001 + i}", True, i == 0, index=i)
                 for i, peer in enumerate(PEERS)]
 
     async def keys(self) -> list[KeyView]:

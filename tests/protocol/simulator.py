@@ -123,6 +123,9 @@ def run(machines: Mapping[int, Machine], *, seed: int = 0, session_id: str = SES
         net.delivered += 1
         net.log.append((sender, recipient, o.body))
         post(recipient, channels[recipient].receive(Incoming(sender, o.round, o.body)))
+    idle = sorted(p for p, hook in corrupt.items() if getattr(hook, "fired", None) == 0)
+    if idle:
+        raise AssertionError(f"the tamper hook of parties {idle} never changed a message")
     return net
 
 

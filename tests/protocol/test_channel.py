@@ -8,6 +8,7 @@ from protocol.errors import UsageError
 from protocol.frames import Accusation, Done, Echo, EchoEntry, Frame, digest
 from protocol.machine import Incoming, Outgoing
 from tests.protocol import simulator
+from tests.protocol.tamper import rewrite
 from tests.protocol.toy import Number, Piece, toy_machines
 
 
@@ -425,3 +426,13 @@ def test_two_party_equivocation_is_still_impossible_to_hide():
     assert net.channels[1].blame is not None
     assert net.channels[1].blame.culprits == (2,)
     assert "bad frame signature" in net.channels[1].blame.check
+
+
+def test_a_tamper_hook_that_never_fires_fails_the_run():
+    # A test whose tampering matched nothing would pass without checking anything.
+    never = rewrite(Piece, lambda p: Piece(p.value + 1), None, recipient=99)
+    with pytest.raises(AssertionError, match="never changed a message"):
+        simulator.run(toy_machines(3), corrupt={2: never})
+    fires = rewrite(Piece, lambda p: Piece(p.value + 1), None)
+    simulator.run(toy_machines(3), corrupt={2: fires})
+    assert fires.fired > 0
